@@ -35,17 +35,19 @@ out=$cache/build/$kernel
 mkdir -p "$out"
 # Mirror the sources, keeping objects and timestamps so make rebuilds
 # only what changed; sources removed from the tree go here too.
+# The harness's test module gets a directory of its own beside src/: 6.1's
+# kbuild deletes the .mod.c files of an external module nested in another.
 src=$out/src
-mkdir -p "$src/tcpfsm" "$src/selftests/harness"
-for d in tcpfsm selftests/harness; do
-	for f in "$src/$d"/*.[ch] "$src/$d"/Kbuild; do
-		[ -e "$f" ] && [ ! -e "$top/$d/${f##*/}" ] && rm -f "$f" "${f%.c}.o"
-	done
-	cp -a "$top/$d"/. "$src/$d/"
+harness=$out/harness
+mkdir -p "$src/tcpfsm" "$harness"
+for f in "$src"/tcpfsm/*.[ch]; do
+	[ -e "$f" ] && [ ! -e "$top/tcpfsm/${f##*/}" ] && rm -f "$f" "${f%.c}.o"
 done
+cp -a "$top/tcpfsm"/. "$src/tcpfsm/"
 cp -a "$top/Kbuild" "$src/"
+cp -a "$top/selftests/harness"/. "$harness/"
 make -C "$kdir" M="$src" "$@" modules >&2
-make -C "$kdir" M="$src/selftests/harness" "$@" modules >&2
+make -C "$kdir" M="$harness" "$@" modules >&2
 
 # A module tree whose depmod output knows tcpfsm, made here because depmod
 # over 9p in a TCG guest takes minutes.  The guest copies it in place.

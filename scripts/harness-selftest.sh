@@ -30,5 +30,5 @@ echo "TAP version 13"
 echo "1..2"
 expect 3 "a failing guest command fails the run" bash -c 'exit 3'
 expect 126 "a guest WARN_ON fails the run" \
-	insmod "$build/selftests/harness/tcpfsm_warn_on.ko"
+	insmod "$build/../harness/tcpfsm_warn_on.ko"
 [ $fails -eq 0 ]
