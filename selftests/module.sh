@@ -37,9 +37,19 @@ loaded() {
 	grep -q '^tcpfsm ' /proc/modules
 }
 
+# A closed socket's last reference goes after an RCU grace period, so the
+# module may stay busy for a moment after its last socket is closed.
 unload() {
-	! loaded || rmmod tcpfsm
+	local i
+
+	for i in $(seq 50); do
+		loaded || return 0
+		rmmod tcpfsm 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rmmod tcpfsm
 }
+export -f loaded unload
 
 if [ "$(id -u)" != 0 ] || ! modinfo tcpfsm >/dev/null 2>&1; then
 	echo "1..0 # SKIP needs root and tcpfsm installed"
@@ -62,23 +72,29 @@ check "proc and sysctl present after load" \
 check "proto parameter defaults to 253" \
 	bash -c '[ "$(cat /sys/module/tcpfsm/parameters/proto)" = 253 ]'
 check "an open socket pins the module" bash -c "
+	modprobe tcpfsm || exit 1
+	rm -f /tmp/module.sh.ready
 	python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-time.sleep(3)' &
-	sleep 1
+open(\"/tmp/module.sh.ready\", \"w\").close()
+time.sleep(30)' &
+	py=\$!
+	for i in \$(seq 200); do [ -e /tmp/module.sh.ready ] && break; sleep 0.1; done
+	[ -e /tmp/module.sh.ready ] || { kill \$py; exit 1; }
 	! rmmod tcpfsm 2>/dev/null
-	rc=\$?
-	wait
-	[ \$rc = 0 ] && rmmod tcpfsm"
+	pinned=\$?
+	kill \$py
+	wait \$py
+	[ \$pinned = 0 ] && unload"
 check "proto=254 registers on 254 and refuses 253" bash -c "
-	modprobe tcpfsm proto=254 &&
+	unload && modprobe tcpfsm proto=254 &&
 	[ \"\$(cat /sys/module/tcpfsm/parameters/proto)\" = 254 ] &&
 	python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 254).close()' &&
-	! python3 -c '$open_socket' 2>/dev/null && rmmod tcpfsm"
+	! python3 -c '$open_socket' 2>/dev/null && unload"
 check "a taken protocol number is refused" bash -c "
-	! modprobe tcpfsm proto=6 2>/dev/null && ! grep -q '^tcpfsm ' /proc/modules"
+	unload && ! modprobe tcpfsm proto=6 2>/dev/null && ! grep -q '^tcpfsm ' /proc/modules"
 check "load/unload 20 times" bash -c '
-	for i in $(seq 20); do modprobe tcpfsm && rmmod tcpfsm || exit 1; done'
+	for i in $(seq 20); do modprobe tcpfsm && unload || exit 1; done'
 
 # Leave the module loaded, as the run found it.
 modprobe tcpfsm
