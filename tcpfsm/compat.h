@@ -9,6 +9,7 @@
 #include <linux/version.h>
 #include <linux/net.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 /*
  * register_net_sysctl() became a macro over register_net_sysctl_sz() in
@@ -43,5 +44,35 @@ tcpfsm_register_sysctl(struct net *net, const char *path,
 #define tcpfsm_accept_flags()	(flags)
 #define tcpfsm_accept_kern()	(kern)
 #endif
+
+/*
+ * An orphaned connection must not keep its netns alive: the netns may go
+ * once the last user socket is closed, and pernet exit then ends the
+ * orphans (as it ends TIME_WAIT entries).  This turns a user socket's
+ * counted netns reference into what a kernel socket holds, the reverse of
+ * sk_net_refcnt_upgrade() (6.14): since 6.2 a tracker of its own, which
+ * __sk_destruct() frees, and in Debian's 6.12 (stable backport of the
+ * kernel-socket netns fix) a passive reference, which __sk_destruct()
+ * drops with net_passive_dec().
+ */
+static inline void tcpfsm_sk_net_release(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	if (!sk->sk_net_refcnt)
+		return;
+	sk->sk_net_refcnt = 0;
+	sock_inuse_add(net, -1);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	net_passive_inc(net);
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	__netns_tracker_free(net, &sk->ns_tracker, true);
+	__netns_tracker_alloc(net, &sk->ns_tracker, false, GFP_ATOMIC);
+#else
+	netns_tracker_free(net, &sk->ns_tracker);
+#endif
+	put_net(net);
+}
 
 #endif /* _TCPFSM_COMPAT_H */

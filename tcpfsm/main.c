@@ -46,9 +46,28 @@ static int __net_init tcpfsm_net_init(struct net *net)
 	if (!tn->mib)
 		return -ENOMEM;
 
+	err = tcpfsm_hash_net_init(net);
+	if (err)
+		goto out_mib;
+	err = tcpfsm_output_net_init(net);
+	if (err)
+		goto out_hash;
+	err = tcpfsm_tw_net_init(net);
+	if (err)
+		goto out_output;
 	err = tcpfsm_sysctl_net_init(net);
 	if (err)
-		free_percpu(tn->mib);
+		goto out_tw;
+	return 0;
+
+out_tw:
+	tcpfsm_tw_net_exit(net);
+out_output:
+	tcpfsm_output_net_exit(net);
+out_hash:
+	tcpfsm_hash_net_exit(net);
+out_mib:
+	free_percpu(tn->mib);
 	return err;
 }
 
@@ -57,6 +76,11 @@ static void __net_exit tcpfsm_net_exit(struct net *net)
 	struct tcpfsm_net *tn = tcpfsm_pernet(net);
 
 	tcpfsm_sysctl_net_exit(net);
+	/* Orphans still closing, then TIME_WAIT, then the tables. */
+	tcpfsm_sock_net_exit(net);
+	tcpfsm_tw_net_exit(net);
+	tcpfsm_output_net_exit(net);
+	tcpfsm_hash_net_exit(net);
 	free_percpu(tn->mib);
 }
 
@@ -84,9 +108,13 @@ static int __init tcpfsm_init(void)
 		return -EINVAL;
 	}
 
-	err = register_pernet_subsys(&tcpfsm_net_ops);
+	tcpfsm_output_init();
+	err = tcpfsm_tw_init();
 	if (err)
 		return err;
+	err = register_pernet_subsys(&tcpfsm_net_ops);
+	if (err)
+		goto out_tw;
 
 	err = tcpfsm_proc_init();
 	if (err)
@@ -112,6 +140,8 @@ out_proc:
 	tcpfsm_proc_exit();
 out_pernet:
 	unregister_pernet_subsys(&tcpfsm_net_ops);
+out_tw:
+	tcpfsm_tw_exit();
 	return err;
 }
 
@@ -123,6 +153,7 @@ static void __exit tcpfsm_exit(void)
 	synchronize_net();
 	tcpfsm_proc_exit();
 	unregister_pernet_subsys(&tcpfsm_net_ops);
+	tcpfsm_tw_exit();
 }
 
 module_init(tcpfsm_init);

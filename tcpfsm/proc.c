@@ -8,6 +8,7 @@
 #include <linux/seq_file.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
+#include <net/inet_sock.h>
 
 #include "tcpfsm.h"
 
@@ -28,13 +29,76 @@ static const char *const tcpfsm_mib_names[TCPFSM_MIB_MAX] = {
 	[TCPFSM_MIB_DROP_HDR]		= "DropBadHeader",
 	[TCPFSM_MIB_DROP_NOT_HOST]	= "DropNotForHost",
 	[TCPFSM_MIB_DROP_NO_SOCKET]	= "DropNoSocket",
+	[TCPFSM_MIB_DROP_OUT_OF_WINDOW]	= "DropOutOfWindow",
+	[TCPFSM_MIB_DROP_BAD_ACK]	= "DropBadAck",
+	[TCPFSM_MIB_DROP_BACKLOG]	= "DropListenOverflow",
+	[TCPFSM_MIB_DROP_RCVBUF]	= "DropRcvBuf",
+	[TCPFSM_MIB_DROP_STATE]		= "DropState",
+	[TCPFSM_MIB_DROP_NOMEM]		= "DropNoMem",
+	[TCPFSM_MIB_DROP_SOCK_BACKLOG]	= "DropSocketBacklog",
+	[TCPFSM_MIB_DROP_DUP]		= "DropDuplicate",
+	[TCPFSM_MIB_CHALLENGE_ACKS]	= "ChallengeACKs",
+	[TCPFSM_MIB_TW_ENTERED]		= "TimeWaitEntered",
+	[TCPFSM_MIB_TW_REAPED]		= "TimeWaitReaped",
+	[TCPFSM_MIB_TW_REUSED]		= "TimeWaitReused",
 };
 
+/* One socket's line; fields are read without its lock, as /proc/net/tcp. */
+static void tcpfsm_conns_show_sock(struct seq_file *seq, struct sock *sk)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	int state = inet_sk_state_load(sk);
+	int kind = READ_ONCE(tp->timer_kind);
+	char local[24], remote[24];
+	unsigned long left = 0;
+	u32 sendq, recvq;
+
+	snprintf(local, sizeof(local), "%pI4:%u", &inet->inet_rcv_saddr,
+		 READ_ONCE(inet->inet_num));
+	snprintf(remote, sizeof(remote), "%pI4:%u", &inet->inet_daddr,
+		 ntohs(READ_ONCE(inet->inet_dport)));
+	if (kind != TCPFSM_TIMER_NONE &&
+	    time_after(READ_ONCE(tp->timer_expires), jiffies))
+		left = jiffies_to_msecs(READ_ONCE(tp->timer_expires) - jiffies);
+	if (state == TCPFSM_LISTEN) {
+		sendq = READ_ONCE(tp->accept_len);
+		recvq = READ_ONCE(tp->syn_len);
+	} else {
+		sendq = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
+		recvq = tcpfsm_inq(tp);
+	}
+	seq_printf(seq, TCPFSM_CONNS_FMT, local, remote,
+		   tcpfsm_state_name(state), READ_ONCE(tp->snd_una),
+		   READ_ONCE(tp->snd_nxt), READ_ONCE(tp->rcv_nxt), sendq, recvq,
+		   tcpfsm_timer_name(kind), left);
+}
+
+/*
+ * Every socket of the reader's netns that is past CLOSED: listeners (with
+ * remote 0.0.0.0:0; sendq/recvq are the accept and SYN queue lengths),
+ * connections in any state, children and orphans; then TIME_WAIT.
+ */
 static int tcpfsm_conns_show(struct seq_file *seq, void *v)
 {
-	seq_printf(seq, "%-21s %-21s %-12s %10s %10s %10s %8s %8s %-9s %s\n",
+	struct net *net = seq->private;
+	struct tcpfsm_net *tn = tcpfsm_pernet(net);
+	struct tcpfsm_sock *tp;
+	void *tw;
+
+	seq_printf(seq, TCPFSM_CONNS_HEADER_FMT,
 		   "local", "remote", "state", "snd_una", "snd_nxt", "rcv_nxt",
 		   "sendq", "recvq", "timer", "expires_ms");
+	spin_lock_bh(&tn->lock);
+	list_for_each_entry(tp, &tn->socks, all_node) {
+		if (inet_sk_state_load(&tp->inet.sk) != TCPFSM_CLOSED)
+			tcpfsm_conns_show_sock(seq, &tp->inet.sk);
+	}
+	spin_unlock_bh(&tn->lock);
+	for (tw = tcpfsm_tw_seq_start(net, 0); tw;
+	     tw = tcpfsm_tw_seq_next(net, tw))
+		tcpfsm_tw_seq_show(seq, tw);
+	tcpfsm_tw_seq_stop(net);
 	return 0;
 }
 

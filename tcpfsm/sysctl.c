@@ -44,6 +44,13 @@ static struct ctl_table tcpfsm_sysctl_template[] = {
 		.extra1		= SYSCTL_ONE,
 		.extra2		= &retries_max,
 	},
+	{
+		/* Test only: non-zero makes every new ISN this value. */
+		.procname	= "isn_test",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec,
+	},
 	{ }	/* sentinel, still required by 6.1 */
 };
 
@@ -53,8 +60,9 @@ static struct ctl_table tcpfsm_sysctl_template[] = {
 int tcpfsm_sysctl_net_init(struct net *net)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(net);
-	int *data[TCPFSM_SYSCTL_N] = {
+	void *data[TCPFSM_SYSCTL_N] = {
 		&tn->msl_ms, &tn->fin_timeout_ms, &tn->syn_retries, &tn->retries,
+		&tn->isn_test,
 	};
 	struct ctl_table *table;
 	size_t i;
