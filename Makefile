@@ -10,7 +10,7 @@ KVERS_FILE := $(TOP)/.cache/kvers
 kvers = $(shell . $(KVERS_FILE) 2>/dev/null && echo $$$(1))
 
 .PHONY: all modules setup all-kernels check static demo selftests \
-	debug-kernel clean help
+	debug-kernel bench clean help
 
 all: modules
 
@@ -44,6 +44,10 @@ check:
 demo: setup
 	@$(TOP)/scripts/demo.sh
 
+# tcpfsm against Linux TCP in one 6.12 guest; see Documentation/performance.rst.
+bench: setup
+	@$(TOP)/scripts/bench.sh
+
 clean:
 	@rm -rf $(TOP)/.cache/build
 	@rm -f tcpfsm.ko
@@ -59,3 +63,4 @@ help:
 	@echo "make demo            boot a 6.12 VM and show tcpfsm at work"
 	@echo "make static          W=1, sparse and checkpatch only"
 	@echo "make debug-kernel    build the KASAN/lockdep/kmemleak kernel"
+	@echo "make bench           CRR/RR/STREAM and TIME_WAIT at scale, tcpfsm vs TCP"
