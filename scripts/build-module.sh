@@ -45,6 +45,11 @@ for f in "$src"/tcpfsm/*.[ch]; do
 done
 cp -a "$top/tcpfsm"/. "$src/tcpfsm/"
 cp -a "$top/Kbuild" "$src/"
+# The UAPI headers (include/uapi/linux/), when there are any.
+if [ -d "$top/include" ]; then
+	mkdir -p "$src/include"
+	cp -a "$top/include"/. "$src/include/"
+fi
 cp -a "$top/selftests/harness"/. "$harness/"
 make -C "$kdir" M="$src" "$@" modules >&2
 make -C "$kdir" M="$harness" "$@" modules >&2
