@@ -430,6 +430,48 @@ int wire_send(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,
 	return 0;
 }
 
+int wire_send_icmp(struct wire *w, uint8_t type, uint8_t code, uint32_t seq,
+		   uint16_t info)
+{
+	uint8_t pkt[20 + 8 + 20 + 8] = {};
+	struct iphdr *ip = (struct iphdr *)pkt, *in = (struct iphdr *)(pkt + 28);
+	uint8_t *icmp = pkt + 20, *th = pkt + 48;
+	const struct wire_seg *s = &w->last;
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(sizeof(pkt));
+	ip->id = htons(++w->ip_id);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	inet_pton(AF_INET, WIRE_PEER_ADDR, &ip->saddr);
+	inet_pton(AF_INET, WIRE_LOCAL_ADDR, &ip->daddr);
+	ip->check = htons(csum_fold(csum_add(0, ip, 20)));
+
+	/* The quoted datagram: the kernel's segment as it left the kernel. */
+	in->version = 4;
+	in->ihl = 5;
+	in->tot_len = htons(20 + s->hlen + s->len);
+	in->frag_off = htons(IP_DF);
+	in->ttl = 64;
+	in->protocol = w->proto;
+	inet_pton(AF_INET, WIRE_LOCAL_ADDR, &in->saddr);
+	inet_pton(AF_INET, WIRE_PEER_ADDR, &in->daddr);
+	in->check = htons(csum_fold(csum_add(0, in, 20)));
+	*(uint16_t *)th = htons(s->sport);
+	*(uint16_t *)(th + 2) = htons(s->dport);
+	*(uint32_t *)(th + 4) = htonl(w->irs + seq);
+
+	icmp[0] = type;
+	icmp[1] = code;
+	*(uint16_t *)(icmp + 6) = htons(info);
+	*(uint16_t *)(icmp + 2) = htons(csum_fold(csum_add(0, icmp,
+							   sizeof(pkt) - 20)));
+	if (write(w->tun, pkt, sizeof(pkt)) != sizeof(pkt))
+		return wire_fail(w, "write to tun: %m");
+	return 0;
+}
+
 static void parse_opts(struct wire_seg *s, const uint8_t *o, int len)
 {
 	int i = 0;

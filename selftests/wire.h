@@ -116,6 +116,13 @@ double wire_now(const struct wire *w);
 
 int wire_send(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,
 	      const struct wire_tx *o);
+/*
+ * An ICMP error from the peer's side quoting the last segment RX() matched,
+ * its sequence number replaced by the kernel's ISS + seq (relative); info
+ * is the next-hop MTU for fragmentation-needed.
+ */
+int wire_send_icmp(struct wire *w, uint8_t type, uint8_t code, uint32_t seq,
+		   uint16_t info);
 /* Next segment from the kernel: 0, or 1 after ms without one, -1 on error */
 int wire_recv(struct wire *w, struct wire_seg *s, int ms);
 int wire_expect(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,

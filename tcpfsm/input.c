@@ -1118,10 +1118,10 @@ int tcpfsm_rcv(struct sk_buff *skb)
  * @skb: the ICMP message, skb->data at the quoted IP header
  * @info: ICMP-specific information (e.g. the MTU)
  *
- * Hard errors (RFC 1122 §4.2.3.9: unreachable protocol, port, ...) end a
- * connection that is still opening, with the error converted as Linux
- * does; later they are only a soft error.  Fragmentation-needed lowers
- * the MSS to the path MTU.
+ * Destination unreachable, parameter problem and time exceeded end a
+ * connection that is still opening, with the errno Linux TCP gives them;
+ * later they are only a soft error (RFC 1122 §4.2.3.9, RFC 5927).
+ * Fragmentation-needed lowers the MSS to the path MTU.
  *
  * Return: 0.
  */
@@ -1156,12 +1156,28 @@ int tcpfsm_err(struct sk_buff *skb, u32 info)
 					  TCPFSM_MIN_MSS, tp->mss);
 		goto out;
 	}
-	if (type != ICMP_DEST_UNREACH || code > NR_ICMP_UNREACH)
+	/* The errors and errnos of Linux's tcp_v4_err(). */
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH)
+			goto out;
+		err = icmp_err_convert[code].errno;
+		break;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	default:
 		goto out;
-	err = icmp_err_convert[code].errno;
-	if (icmp_err_convert[code].fatal &&
-	    (sk->sk_state == TCPFSM_SYN_SENT ||
-	     (sk->sk_state == TCPFSM_SYN_RECEIVED && !tp->parent))) {
+	}
+	/*
+	 * Linux TCP ends an opening connection on any of them, not only on
+	 * those RFC 1122 calls hard (icmp_err_convert[].fatal); we match it.
+	 */
+	if (sk->sk_state == TCPFSM_SYN_SENT ||
+	    (sk->sk_state == TCPFSM_SYN_RECEIVED && !tp->parent)) {
 		if (tcpfsm_fsm_event(sk, TCPFSM_EV_ICMP_UNREACH) >= 0) {
 			WRITE_ONCE(sk->sk_err, err);
 			tcpfsm_purge_write_queue(sk);
