@@ -435,9 +435,12 @@ TEST_F(bind, listen_overflow)
 {
 	struct sockaddr_in addr;
 	int lfd, c[5], i, n = 0, fd;
+	long drops;
 
 	lfd = topo_listen(&self->t, 1, &addr);
 	ASSERT_LE(0, lfd);
+	drops = topo_listen_drops(&self->t);
+	ASSERT_LE(0, drops);
 	for (i = 0; i < 5; i++) {
 		c[i] = topo_socket(&self->t, CLI);
 		ASSERT_LE(0, c[i]);
@@ -453,6 +456,8 @@ TEST_F(bind, listen_overflow)
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_LE(1, n);
 	EXPECT_GE(2, n);
+	/* What did not fit was dropped, and counted. */
+	EXPECT_LT(drops, topo_listen_drops(&self->t));
 	for (i = 0; i < 5; i++)
 		close(c[i]);
 	close(lfd);

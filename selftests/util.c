@@ -394,6 +394,56 @@ int topo_knob(const struct topo *t, int side, const char *name, long val)
 	return ret ? ret : set_knob(t->proto, name, val);
 }
 
+/* The value under @name in a "Name: a b c" / "Name: 1 2 3" pair of lines. */
+static long netstat_value(FILE *f, const char *prefix, const char *name)
+{
+	char keys[4096], vals[4096], *k, *v, *ks, *vs;
+
+	while (fgets(keys, sizeof(keys), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(keys, prefix, strlen(prefix)))
+			continue;
+		k = strtok_r(keys, " \n", &ks);
+		v = strtok_r(vals, " \n", &vs);
+		while (k && v) {
+			if (!strcmp(k, name))
+				return strtol(v, NULL, 10);
+			k = strtok_r(NULL, " \n", &ks);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+	}
+	return -ENOENT;
+}
+
+/* The value of a "Name value" line. */
+static long stat_line_value(FILE *f, const char *name)
+{
+	char key[128];
+	long val;
+
+	while (fscanf(f, "%127s %ld", key, &val) == 2)
+		if (!strcmp(key, name))
+			return val;
+	return -ENOENT;
+}
+
+/* TCP counts them as TcpExt ListenDrops, tcpfsm as DropListenOverflow. */
+long topo_listen_drops(const struct topo *t)
+{
+	long ret = topo_enter(t, SRV);
+	FILE *f;
+
+	if (ret)
+		return ret;
+	f = fopen(t->proto == PROTO_TCP ? "/proc/thread-self/net/netstat" :
+		  "/proc/tcpfsm/stats", "re");
+	if (!f)
+		return -errno;
+	ret = t->proto == PROTO_TCP ? netstat_value(f, "TcpExt:", "ListenDrops") :
+		stat_line_value(f, "DropListenOverflow");
+	fclose(f);
+	return ret;
+}
+
 /*
  * Make everything the server netns sends to the client vanish, so SYNs get
  * no answer (no SYN-ACK, no RST).  The route only affects packets leaving
