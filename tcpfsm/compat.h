@@ -75,4 +75,14 @@ static inline void tcpfsm_sk_net_release(struct sock *sk)
 	put_net(net);
 }
 
+/*
+ * A dump's parsed request attributes: struct genl_dumpit_info holds a
+ * struct genl_info since 6.6 (genl_info_dump()), the bare array before.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define tcpfsm_genl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#else
+#define tcpfsm_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
 #endif /* _TCPFSM_COMPAT_H */

@@ -11,6 +11,7 @@
 #include <net/protocol.h>
 
 #include "tcpfsm.h"
+#include "netlink.h"
 
 int tcpfsm_proto = TCPFSM_DEFAULT_PROTO;
 module_param_named(proto, tcpfsm_proto, int, 0444);
@@ -120,10 +121,14 @@ static int __init tcpfsm_init(void)
 	if (err)
 		goto out_pernet;
 
+	err = tcpfsm_nl_init();
+	if (err)
+		goto out_proc;
+
 	if (inet_add_protocol(&tcpfsm_protocol, tcpfsm_proto) < 0) {
 		pr_err("IP protocol %d is already taken\n", tcpfsm_proto);
 		err = -EBUSY;
-		goto out_proc;
+		goto out_nl;
 	}
 
 	err = tcpfsm_socket_init();
@@ -136,6 +141,8 @@ static int __init tcpfsm_init(void)
 out_protocol:
 	inet_del_protocol(&tcpfsm_protocol, tcpfsm_proto);
 	synchronize_net();
+out_nl:
+	tcpfsm_nl_exit();
 out_proc:
 	tcpfsm_proc_exit();
 out_pernet:
@@ -151,6 +158,7 @@ static void __exit tcpfsm_exit(void)
 	inet_del_protocol(&tcpfsm_protocol, tcpfsm_proto);
 	/* No handler may still run on another CPU once we free its state. */
 	synchronize_net();
+	tcpfsm_nl_exit();
 	tcpfsm_proc_exit();
 	unregister_pernet_subsys(&tcpfsm_net_ops);
 	tcpfsm_tw_exit();

@@ -284,10 +284,17 @@ static inline struct tcpfsm_sock *tcpfsm_sk(const struct sock *sk)
 	return (struct tcpfsm_sock *)sk;
 }
 
+/* netlink.c: the "events" multicast group of the tcpfsm genl family. */
+struct tcpfsm_tw;
+void tcpfsm_nl_transition(struct sock *sk, int from, int to,
+			  enum tcpfsm_event cause);
+void tcpfsm_nl_tw_reaped(const struct tcpfsm_tw *tw, u64 lateness_ns);
+
 /* fsm.c hooks observers (netlink events, tracepoint) in here. */
 static inline void tcpfsm_notify_transition(struct sock *sk, int from, int to,
 					    enum tcpfsm_event cause)
 {
+	tcpfsm_nl_transition(sk, from, to, cause);
 }
 
 /*

@@ -131,15 +131,16 @@ u64 tcpfsm_tw_lateness_max_ns(struct net *net);
 u64 tcpfsm_tw_runs(struct net *net);
 
 /*
- * Observer hooks, filled in by the observability work.  Both are called
- * with the reaper's lock held and BH off (so they must not sleep); the
- * entry stays readable until an RCU grace period after.
+ * Observer hooks.  Both are called with the reaper's lock held and BH off
+ * (so they must not sleep); the entry stays readable until an RCU grace
+ * period after.
  */
 
-/* The reaper removed @tw @lateness_ns after its deadline. */
+/* The reaper removed @tw @lateness_ns after its deadline: a netlink event. */
 static inline void tcpfsm_tw_notify_reaped(const struct tcpfsm_tw *tw,
 					   u64 lateness_ns)
 {
+	tcpfsm_nl_tw_reaped(tw, lateness_ns);
 }
 
 /*
