@@ -628,6 +628,11 @@ TEST_F(nl, dump_filters)
 	EXPECT_EQ(TCPFSM_CONN_STATE_TIME_WAIT, tw.state);
 	EXPECT_EQ(TCPFSM_TIMER_KIND_TIME_WAIT, tw.timer);
 
+	/* conn-kill ends it at once, as ss -K does TCP's (tcp_abort()). */
+	EXPECT_EQ(0, conn_kill(&self->nl, &l, &r));
+	EXPECT_EQ(-ENOENT, conn_get(&self->nl, &l, &r, &tw));
+	EXPECT_EQ(-ENOENT, conn_kill(&self->nl, &l, &r));
+
 	for (i = 0; i < 3; i++) {
 		close(c[i]);
 		close(s[i]);

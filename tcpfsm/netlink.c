@@ -568,31 +568,29 @@ static int tcpfsm_nl_abort(struct sock *sk)
 static int tcpfsm_nl_conn_kill_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
+	struct tcpfsm_tw_key key;
 	struct tcpfsm_nl_tuple t;
 	struct sock *sk;
-	bool tw;
 	int err;
 
 	err = tcpfsm_nl_get_tuple(info, &t);
 	if (err)
 		return err;
+	key = (struct tcpfsm_tw_key){
+		.saddr = t.laddr, .daddr = t.raddr,
+		.sport = t.lport, .dport = t.rport,
+	};
 	if (!t.raddr) {
 		NL_SET_ERR_MSG(info->extack, "listeners cannot be killed");
 		return -EOPNOTSUPP;
 	}
 	sk = tcpfsm_nl_find_sock(net, &t);
 	if (!sk) {
-		rcu_read_lock();
-		tw = tcpfsm_tw_lookup(net, t.laddr, t.lport, t.raddr, t.rport);
-		rcu_read_unlock();
-		if (tw) {
-			/* timewait.c has no way to end an entry early yet. */
-			NL_SET_ERR_MSG(info->extack,
-				       "TIME_WAIT entries cannot be killed");
-			return -EOPNOTSUPP;
-		}
-		NL_SET_ERR_MSG(info->extack, "no such connection");
-		return -ENOENT;
+		/* A TIME_WAIT entry just goes, as tcp_abort() does it. */
+		err = tcpfsm_tw_kill(net, &key);
+		if (err)
+			NL_SET_ERR_MSG(info->extack, "no such connection");
+		return err;
 	}
 	lock_sock(sk);
 	err = tcpfsm_nl_abort(sk);

@@ -758,6 +758,38 @@ struct tcpfsm_tw *tcpfsm_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
 }
 
 /**
+ * tcpfsm_tw_kill() - end a TIME_WAIT entry now (netlink conn-kill)
+ * @net: the netns
+ * @key: the 4-tuple, local end first
+ *
+ * Like Linux's tcp_abort() on a timewait socket: the entry goes without
+ * a segment (there is no one to tell), freeing the 4-tuple and the port.
+ *
+ * Return: 0, or -ENOENT when there is no such entry.
+ */
+int tcpfsm_tw_kill(struct net *net, const struct tcpfsm_tw_key *key)
+{
+	struct tcpfsm_tw_reaper *r = tcpfsm_tw_reaper_of(net);
+	struct tcpfsm_tw *tw;
+	int err = -ENOENT;
+
+	if (!r)
+		return err;
+	rcu_read_lock();
+	tw = tcpfsm_tw_find(r, key);
+	if (tw) {
+		spin_lock_bh(&r->lock);
+		if (!tw->dead) {
+			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_ABORT);
+			err = 0;
+		}
+		spin_unlock_bh(&r->lock);
+	}
+	rcu_read_unlock();
+	return err;
+}
+
+/**
  * tcpfsm_tw_port_busy() - is local port @port taken by TIME_WAIT on @addr?
  * @net: the netns
  * @addr: the address to bind, 0 for any

@@ -162,6 +162,9 @@ enum tcpfsm_tw_verdict {
 	TCPFSM_TW_REUSE,	/* new SYN: free the 4-tuple for it */
 };
 
+/* netlink.c's conn-kill of an entry. */
+int tcpfsm_tw_kill(struct net *net, const struct tcpfsm_tw_key *key);
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Internals the KUnit tests drive directly (EXPORT_SYMBOL_IF_KUNIT). */
 enum tcpfsm_tw_verdict tcpfsm_tw_decide(u32 rcv_nxt, u32 seq, u32 len,
