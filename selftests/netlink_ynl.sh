@@ -12,7 +12,7 @@ if [ -z "${TCPFSM_YNL_INNER:-}" ]; then
 	TCPFSM_YNL_INNER=1 exec unshare -n "$0" "$@"
 fi
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$0")" && pwd -P)
 top=$(dirname "$here")
 # shellcheck disable=SC1091
 . "$top/.cache/kvers"
