@@ -426,6 +426,18 @@ static long stat_line_value(FILE *f, const char *name)
 	return -ENOENT;
 }
 
+long tcpfsm_stat(const char *name)
+{
+	FILE *f = fopen("/proc/tcpfsm/stats", "re");
+	long ret;
+
+	if (!f)
+		return -errno;
+	ret = stat_line_value(f, name);
+	fclose(f);
+	return ret;
+}
+
 /* TCP counts them as TcpExt ListenDrops, tcpfsm as DropListenOverflow. */
 long topo_listen_drops(const struct topo *t)
 {
@@ -434,12 +446,12 @@ long topo_listen_drops(const struct topo *t)
 
 	if (ret)
 		return ret;
-	f = fopen(t->proto == PROTO_TCP ? "/proc/thread-self/net/netstat" :
-		  "/proc/tcpfsm/stats", "re");
+	if (t->proto != PROTO_TCP)
+		return tcpfsm_stat("DropListenOverflow");
+	f = fopen("/proc/thread-self/net/netstat", "re");
 	if (!f)
 		return -errno;
-	ret = t->proto == PROTO_TCP ? netstat_value(f, "TcpExt:", "ListenDrops") :
-		stat_line_value(f, "DropListenOverflow");
+	ret = netstat_value(f, "TcpExt:", "ListenDrops");
 	fclose(f);
 	return ret;
 }

@@ -73,6 +73,8 @@ int topo_pair(const struct topo *t, int *cli, int *srv);
 void topo_fini_pair(struct topo *t, int cli, int srv);
 int topo_knob(const struct topo *t, int side, const char *name, long val);
 int topo_drop(const struct topo *t);
+/* A counter of /proc/tcpfsm/stats in this thread's netns, or -errno */
+long tcpfsm_stat(const char *name);
 /* Segments the server side's listeners dropped for a full queue, or -errno */
 long topo_listen_drops(const struct topo *t);
 const char *topo_state(const struct topo *t, int side, const struct sockaddr_in *local,
