@@ -217,7 +217,8 @@ void tcpfsm_send_ack(struct sock *sk)
 
 /*
  * RFC 5961 §3.2/§4.2/§5.2: an ACK telling the sender where we are, at most
- * 1000 a second per netns (Linux's tcp_challenge_ack_limit default).
+ * 1000 a second per netns (RFC 5961 §7; Linux TCP's tcp_challenge_ack_limit
+ * before 6.0, which now limits per socket, 2 a second).
  */
 void tcpfsm_send_challenge_ack(struct sock *sk)
 {
