@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A lossy network: two netns over veth with netem on both ends (delay,
+ * loss, duplication, reordering).  1 MiB each way at the same time must
+ * arrive intact (sha256) and the connection must still close cleanly into
+ * TIME_WAIT on the active closer.  At 40% loss a transfer either completes
+ * intact or ends with ETIMEDOUT: never a hang, never corrupted data.
+ * Linux TCP runs the same tests as the reference.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+#define MIB		(1 << 20)
+#define NETEM_10	"delay 5ms loss 10% duplicate 5% reorder 25%"
+#define NETEM_40	"delay 5ms loss 40% duplicate 5% reorder 25%"
+
+FIXTURE(lossy) {
+	struct topo t;
+	int cfd, sfd;
+	struct sockaddr_in cli, srv;
+};
+
+FIXTURE_VARIANT(lossy) {
+	int proto;
+};
+
+FIXTURE_VARIANT_ADD(lossy, tcp) { .proto = PROTO_TCP };
+FIXTURE_VARIANT_ADD(lossy, tcpfsm) { .proto = PROTO_TCPFSM };
+
+FIXTURE_SETUP(lossy)
+{
+	PAIR_SETUP(true);
+	ASSERT_EQ(0, sock_names(self->cfd, &self->cli, &self->srv));
+}
+
+FIXTURE_TEARDOWN(lossy)
+{
+	topo_fini_pair(&self->t, self->cfd, self->sfd);
+}
+
+/* The same netem discipline on both ends of the veth pair. */
+static int netem(const struct topo *t, const char *spec)
+{
+	int side;
+
+	for (side = SRV; side <= CLI; side++)
+		if (topo_enter(t, side) ||
+		    run_cmd("tc qdisc add dev veth0 root netem %s", spec))
+			return -1;
+	return 0;
+}
+
+TEST_F_TIMEOUT(lossy, duplex_1mib_10pct, 280)
+{
+	struct xfer x = {
+		.len_ab = MIB, .len_ba = MIB, .timeo_ms = 60000,
+		.b_closes_last = true,
+	};
+	long long t0;
+	const char *st;
+
+	ASSERT_EQ(0, netem(&self->t, NETEM_10));
+	t0 = now_ms();
+	ASSERT_EQ(0, transfer_x(self->cfd, self->sfd, &x));
+	printf("# %s: 1 MiB each way through netem %s in %lld ms\n",
+	       variant->proto == PROTO_TCP ? "tcp" : "tcpfsm", NETEM_10,
+	       now_ms() - t0);
+
+	/* The client sent the first FIN: it ends in TIME_WAIT, the server
+	 * (CLOSE_WAIT, LAST_ACK) in CLOSED, whatever the loss did to the
+	 * FINs and their ACKs.
+	 */
+	EXPECT_EQ(0, close_fd(&self->cfd));
+	EXPECT_EQ(0, close_fd(&self->sfd));
+	st = topo_wait_state(&self->t, CLI, &self->cli, &self->srv, "TIME_WAIT", 30000);
+	EXPECT_STREQ("TIME_WAIT", st ?: "(none)");
+	st = topo_wait_state(&self->t, SRV, &self->srv, &self->cli, NULL, 30000);
+	EXPECT_EQ(NULL, st) TH_LOG("server still in %s", st);
+}
+
+/* Which thread of transfer_x() each err[] slot is. */
+static const char *const who[4] = {
+	"client writer", "server reader", "server writer", "client reader",
+};
+
+TEST_F_TIMEOUT(lossy, duplex_1mib_40pct, 280)
+{
+	struct xfer x = { .len_ab = MIB, .len_ba = MIB, .timeo_ms = 90000 };
+	bool timed_out[2] = { false, false };	/* SRV, CLI */
+	long long t0;
+	int ret, i;
+
+	/* Few retries: a dead connection times out in well under a minute. */
+	ASSERT_EQ(0, topo_knob(&self->t, SRV, "retries", 6));
+	ASSERT_EQ(0, topo_knob(&self->t, CLI, "retries", 6));
+	ASSERT_EQ(0, netem(&self->t, NETEM_40));
+	t0 = now_ms();
+	ret = transfer_x(self->cfd, self->sfd, &x);
+	printf("# %s: 40%% loss: %s after %lld ms\n",
+	       variant->proto == PROTO_TCP ? "tcp" : "tcpfsm",
+	       ret ? strerror(-ret) : "complete and intact", now_ms() - t0);
+	ASSERT_NE(-EBADMSG, ret);
+	if (!ret)
+		return;
+	for (i = 0; i < 4; i++) {
+		if (x.err[i])
+			printf("# %s: %s\n", who[i], strerror(x.err[i]));
+		if (x.err[i] == ETIMEDOUT)
+			timed_out[i == 0 || i == 3] = true;
+	}
+	/* Failure means ETIMEDOUT on a side; the other side may then see its
+	 * peer vanish (reset), or wait in vain for data until SO_RCVTIMEO
+	 * (EAGAIN) since a timed-out connection sends no RST.
+	 */
+	ASSERT_TRUE(timed_out[SRV] || timed_out[CLI]);
+	for (i = 0; i < 4; i++) {
+		int e = x.err[i];
+		bool peer_gone = timed_out[!(i == 0 || i == 3)];
+
+		EXPECT_TRUE(!e || e == ETIMEDOUT ||
+			    (peer_gone && (e == EAGAIN || e == ECONNRESET ||
+					   e == EPIPE)))
+			TH_LOG("%s: %s", who[i], strerror(e));
+	}
+}
+
+TEST_HARNESS_MAIN
