@@ -116,6 +116,9 @@ double wire_now(const struct wire *w);
 
 int wire_send(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,
 	      const struct wire_tx *o);
+int wire_send_raw(struct wire *w, uint32_t saddr, uint8_t *seg, int len,
+		  bool bad_csum);
+int wire_drain(struct wire *w);
 /* Next segment from the kernel: 0, or 1 after ms without one, -1 on error */
 int wire_recv(struct wire *w, struct wire_seg *s, int ms);
 int wire_expect(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,
