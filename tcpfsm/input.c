@@ -100,9 +100,43 @@ static void tcpfsm_set_mss(struct sock *sk, u32 peer_mss)
 /* ---- Listener ----------------------------------------------------------- */
 
 /*
+ * The SYN queue is full: its oldest half-open child, which has waited
+ * longest for an ACK that a SYN flood never sends, goes to make room, so a
+ * real client's SYN still gets its SYN-ACK while the queue stays bounded.
+ * Returns false when there was nothing to evict.
+ */
+static bool tcpfsm_syn_evict(struct sock *lsk)
+{
+	struct tcpfsm_sock *ltp = tcpfsm_sk(lsk), *ctp;
+	struct sock *child = NULL;
+
+	spin_lock(&ltp->accept_lock);
+	ctp = list_first_entry_or_null(&ltp->syn_queue, struct tcpfsm_sock,
+				       accept_node);
+	if (ctp) {
+		child = &ctp->inet.sk;
+		sock_hold(child);
+	}
+	spin_unlock(&ltp->accept_lock);
+	if (!child)
+		return false;
+	bh_lock_sock(child);
+	if (!sock_owned_by_user(child) &&
+	    child->sk_state == TCPFSM_SYN_RECEIVED &&
+	    READ_ONCE(ctp->queued) == TCPFSM_Q_SYN &&
+	    tcpfsm_fsm_event(child, TCPFSM_EV_ABORT) >= 0)
+		tcpfsm_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);
+	TCPFSM_INC_STATS(sock_net(lsk), TCPFSM_MIB_DROP_BACKLOG);
+	return true;
+}
+
+/*
  * A SYN on a listener: a child socket in SYN_RECEIVED, in the 4-tuple
  * table and on the listener's SYN queue, answers with SYN-ACK.  A full
- * accept queue (Linux holds backlog + 1) or SYN queue drops the SYN.
+ * accept queue (Linux holds backlog + 1) drops the SYN; a full SYN queue
+ * (backlog entries) loses its oldest half-open connection instead.
  */
 static void tcpfsm_conn_request(struct sock *lsk, struct sk_buff *skb)
 {
@@ -116,6 +150,12 @@ static void tcpfsm_conn_request(struct sock *lsk, struct sk_buff *skb)
 	struct sock *sk;
 
 	spin_lock(&ltp->accept_lock);
+	if (ltp->listening && ltp->accept_len <= backlog &&
+	    ltp->syn_len >= max(backlog, 1U)) {
+		spin_unlock(&ltp->accept_lock);
+		tcpfsm_syn_evict(lsk);
+		spin_lock(&ltp->accept_lock);
+	}
 	if (!ltp->listening || ltp->accept_len > backlog ||
 	    ltp->syn_len >= max(backlog, 1U)) {
 		spin_unlock(&ltp->accept_lock);
