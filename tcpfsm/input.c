@@ -330,14 +330,18 @@ static void tcpfsm_abort_on(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Free what SEG.ACK covers; a partly covered skb loses its covered head.
- * Takes an RTT sample from the first fully acknowledged segment that was
- * sent only once (Karn's algorithm, RFC 6298 §3).
+ * Takes an RTT sample from the oldest fully acknowledged segment, unless
+ * any segment this ACK covers was retransmitted (Karn's algorithm, RFC
+ * 6298 §3, as Linux's FLAG_RETRANS_DATA_ACKED): the ACK that fills a hole
+ * also covers what was sent once after it, and that segment's "RTT"
+ * includes the whole recovery.
  */
 static void tcpfsm_clean_acked(struct sock *sk, u32 ack)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct sk_buff *skb;
-	bool sampled = false;
+	bool retrans = false;
+	u64 sent_ns = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
 		struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
@@ -352,14 +356,15 @@ static void tcpfsm_clean_acked(struct sock *sk, u32 ack)
 			}
 			break;
 		}
-		if (!sampled && !cb->retrans && cb->sent_ns) {
-			tcpfsm_rtt_sample(tp, div_u64(ktime_get_ns() -
-						      cb->sent_ns, 1000));
-			sampled = true;
-		}
+		if (cb->retrans)
+			retrans = true;
+		else if (!sent_ns)
+			sent_ns = cb->sent_ns;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		tcpfsm_free_send_skb(sk, skb);
 	}
+	if (sent_ns && !retrans)
+		tcpfsm_rtt_sample(tp, div_u64(ktime_get_ns() - sent_ns, 1000));
 	sk_mem_reclaim(sk);
 	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
 		sk->sk_write_space(sk);
