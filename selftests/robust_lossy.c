@@ -4,7 +4,8 @@
  * loss, duplication, reordering).  1 MiB each way at the same time must
  * arrive intact (sha256) and the connection must still close cleanly into
  * TIME_WAIT on the active closer.  At 40% loss a transfer either completes
- * intact or ends with ETIMEDOUT: never a hang, never corrupted data.
+ * intact or ends with ETIMEDOUT: never a hang, never corrupted data (a
+ * smaller transfer there, see duplex_40pct).
  * Linux TCP runs the same tests as the reference.
  */
 #include <stdio.h>
@@ -88,21 +89,27 @@ static const char *const who[4] = {
 	"client writer", "server reader", "server writer", "client reader",
 };
 
-TEST_F_TIMEOUT(lossy, duplex_1mib_40pct, 280)
+/*
+ * 256 KiB each way (128 KiB on the debug kernel): at 40% loss both stacks
+ * move only some 10 kB/s under TCG, and the point is the outcome.
+ */
+TEST_F_TIMEOUT(lossy, duplex_40pct, 280)
 {
-	struct xfer x = { .len_ab = MIB, .len_ba = MIB, .timeo_ms = 90000 };
+	size_t len = is_debug_kernel() ? MIB / 8 : MIB / 4;
+	struct xfer x = { .len_ab = len, .len_ba = len, .timeo_ms = 45000 };
 	bool timed_out[2] = { false, false };	/* SRV, CLI */
 	long long t0;
 	int ret, i;
 
-	/* Few retries: a dead connection times out in well under a minute. */
-	ASSERT_EQ(0, topo_knob(&self->t, SRV, "retries", 6));
-	ASSERT_EQ(0, topo_knob(&self->t, CLI, "retries", 6));
+	/* Few retries: a dead connection times out well within timeo_ms. */
+	ASSERT_EQ(0, topo_knob(&self->t, SRV, "retries", 4));
+	ASSERT_EQ(0, topo_knob(&self->t, CLI, "retries", 4));
 	ASSERT_EQ(0, netem(&self->t, NETEM_40));
 	t0 = now_ms();
 	ret = transfer_x(self->cfd, self->sfd, &x);
-	printf("# %s: 40%% loss: %s after %lld ms\n",
-	       variant->proto == PROTO_TCP ? "tcp" : "tcpfsm",
+	printf("# %s: %zu kB each way at 40%% loss%s: %s after %lld ms\n",
+	       variant->proto == PROTO_TCP ? "tcp" : "tcpfsm", len >> 10,
+	       is_debug_kernel() ? " (debug kernel: less)" : "",
 	       ret ? strerror(-ret) : "complete and intact", now_ms() - t0);
 	ASSERT_NE(-EBADMSG, ret);
 	if (!ret)
@@ -112,6 +119,16 @@ TEST_F_TIMEOUT(lossy, duplex_1mib_40pct, 280)
 			printf("# %s: %s\n", who[i], strerror(x.err[i]));
 		if (x.err[i] == ETIMEDOUT)
 			timed_out[i == 0 || i == 3] = true;
+	}
+	/* A side whose threads were done may have timed out after them. */
+	for (i = SRV; i <= CLI; i++) {
+		int e = get_int_opt(i == SRV ? self->sfd : self->cfd, SOL_SOCKET, SO_ERROR);
+
+		if (e)
+			printf("# %s socket: SO_ERROR %s\n", i == SRV ? "server" : "client",
+			       strerror(e));
+		if (e == ETIMEDOUT)
+			timed_out[i] = true;
 	}
 	/* Failure means ETIMEDOUT on a side; the other side may then see its
 	 * peer vanish (reset), or wait in vain for data until SO_RCVTIMEO
