@@ -201,20 +201,22 @@ static int options(struct fuzz *f, uint8_t *o, int room)
 	switch (rnd(f) % 6) {
 	case 0:		/* MSS, then NOPs */
 		memset(o, 1, len);
-		o[0] = 2, o[1] = 4, o[2] = rnd(f), o[3] = rnd(f);
+		memcpy(o, (uint8_t[]){ 2, 4, rnd(f), rnd(f) }, 4);
 		break;
 	case 1:		/* an MSS option cut short at the end */
 		memset(o, 1, len);
-		o[len - 2] = 2, o[len - 1] = 4;
+		memcpy(o + len - 2, "\x02\x04", 2);
 		break;
 	case 2:		/* zero length */
-		o[0] = rnd(f) % 32, o[1] = 0;
+		o[0] = rnd(f) % 32;
+		o[1] = 0;
 		break;
 	case 3:		/* longer than what is left */
-		o[0] = 2, o[1] = 40 + rnd(f) % 200;
+		o[0] = 2;
+		o[1] = 40 + rnd(f) % 200;
 		break;
 	case 4:		/* length 1, EOL early */
-		o[0] = 8, o[1] = 1, o[2] = 0;
+		memcpy(o, "\x08\x01\x00", 3);
 		break;
 	default:	/* random bytes */
 		break;
@@ -224,6 +226,7 @@ static int options(struct fuzz *f, uint8_t *o, int room)
 
 static int fuzz_one(struct fuzz *f, long i)
 {
+	static const uint16_t wins[] = { 0, 1, 536, 65535 };
 	uint8_t seg[20 + 40 + 1460];
 	int ti = rnd(f) % T_MAX, optlen, len, plen, doff;
 	struct target *t = &f->t[ti];
@@ -241,7 +244,6 @@ static int fuzz_one(struct fuzz *f, long i)
 	} else if (ti == T_CLOSED) {
 		sport = 1024 + rnd(f) % 60000;
 	}
-	static const uint16_t wins[] = { 0, 1, 536, 65535 };
 	win = rnd(f) % 2 ? wins[rnd(f) % 4] : rnd(f);
 
 	memset(seg, 0, 20);

@@ -68,7 +68,7 @@ static int flood_syn(struct wire *w, unsigned int *x)
 	seg[12] = 6 << 4;
 	seg[13] = TH_SYN;
 	*(uint16_t *)(seg + 14) = htons(65535);
-	seg[20] = 2, seg[21] = 4, seg[22] = 1460 >> 8, seg[23] = 1460 & 0xff;
+	memcpy(seg + 20, (uint8_t[]){ 2, 4, 1460 >> 8, 1460 & 0xff }, 4);
 	return wire_send_raw(w, saddr, seg, sizeof(seg), false);
 }
 
