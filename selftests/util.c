@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
@@ -179,6 +180,39 @@ const char *conn_state(int proto, const struct sockaddr_in *local,
 	return state;
 }
 
+/* A counter of /proc/tcpfsm/stats in the calling thread's netns, or -1. */
+long proc_stat(const char *name)
+{
+	char line[128], key[64];
+	long val, ret = -1;
+	FILE *f = fopen("/proc/tcpfsm/stats", "re");
+
+	if (!f)
+		return -1;
+	while (ret < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", key, &val) == 2 && !strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The debug kernel (KASAN, kmemleak, lockdep; scripts/debug-kernel.config)
+ * is a plain kernel.org release; Debian's releases end in "-amd64".  Tests
+ * use smaller counts there and say so.  TCPFSM_DEBUG_KERNEL=0/1 overrides.
+ */
+bool is_debug_kernel(void)
+{
+	const char *env = getenv("TCPFSM_DEBUG_KERNEL");
+	struct utsname u;
+
+	if (env && *env)
+		return atoi(env);
+	if (uname(&u) < 0)
+		return false;
+	return !strstr(u.release, "-amd64");
+}
+
 static int link_up(const char *name)
 {
 	struct ifreq ifr = {};
@@ -205,9 +239,8 @@ int netns_private(void)
 	return link_up("lo");
 }
 
-#define __printf(a, b)	__attribute__((format(printf, a, b)))
-
-static __printf(1, 2) int run(const char *fmt, ...)
+/* A shell command (in the calling thread's netns); 0 or -1, logged. */
+int run_cmd(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;
@@ -239,18 +272,18 @@ int veth_setup(int ns_fd[2])
 	ns_fd[SRV] = ns_fd[CLI] = -1;
 	for (i = 0; i < 2; i++)
 		snprintf(name[i], sizeof(name[i]), "tcpfsm-%d-%c", getpid(), "sc"[i]);
-	ret = run("ip netns add %s && ip netns add %s", name[SRV], name[CLI]) ?:
-	      run("ip link add veth0 netns %s type veth peer name veth0 netns %s",
+	ret = run_cmd("ip netns add %s && ip netns add %s", name[SRV], name[CLI]) ?:
+	      run_cmd("ip link add veth0 netns %s type veth peer name veth0 netns %s",
 		  name[SRV], name[CLI]);
 	for (i = 0; i < 2 && !ret; i++) {
-		ret = run("ip -n %1$s link set lo up && ip -n %1$s link set veth0 up", name[i]) ?:
-		      run("ip -n %s addr add %s/24 dev veth0", name[i], addr[i]);
+		ret = run_cmd("ip -n %1$s link set lo up && ip -n %1$s link set veth0 up", name[i]) ?:
+		      run_cmd("ip -n %s addr add %s/24 dev veth0", name[i], addr[i]);
 		snprintf(path, sizeof(path), "/run/netns/%s", name[i]);
 		ns_fd[i] = ret ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 		if (ns_fd[i] < 0)
 			ret = -1;
 	}
-	run("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true",
+	run_cmd("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true",
 	    name[SRV], name[CLI]);
 	if (ret)
 		veth_teardown(ns_fd);
@@ -466,7 +499,7 @@ int topo_drop(const struct topo *t)
 {
 	if (!t->veth || topo_enter(t, SRV))
 		return -EOPNOTSUPP;
-	return run("ip route add blackhole %s/32", VETH_CLI_ADDR);
+	return run_cmd("ip route add blackhole %s/32", VETH_CLI_ADDR);
 }
 
 const char *topo_state(const struct topo *t, int side, const struct sockaddr_in *local,
@@ -776,6 +809,8 @@ struct stream {
 	size_t chunk;			/* 0: pseudo-random sizes */
 	unsigned char md[32];		/* reader: digest of what arrived */
 	int err;
+	volatile int done;		/* reader: EOF or error seen */
+	volatile int *eof;		/* writer: shut down only once set */
 };
 
 static size_t next_chunk(size_t chunk, unsigned int *x)
@@ -797,13 +832,16 @@ static void *writer(void *arg)
 		n = next_chunk(s->chunk, &x);
 		if (n > s->len - done)
 			n = s->len - done;
-		ret = send_all(s->fd, s->src + done, n);
+		/* Not send_all(): a short send() would swallow its error. */
+		ret = send(s->fd, s->src + done, n, MSG_NOSIGNAL);
 		if (ret < 0) {
-			s->err = -ret;
+			s->err = errno;
 			return NULL;
 		}
 		done += ret;
 	}
+	while (s->eof && !*s->eof)
+		sleep_ms(5);
 	/* EOF tells the reader the stream is complete. */
 	if (shutdown(s->fd, SHUT_WR) < 0)
 		s->err = errno;
@@ -832,34 +870,41 @@ static void *reader(void *arg)
 	}
 	EVP_DigestFinal_ex(ctx, s->md, NULL);
 	EVP_MD_CTX_free(ctx);
+	s->done = 1;
 	free(buf);
 	return NULL;
 }
 
 /*
- * Send len_ab bytes a->b and len_ba bytes b->a at the same time (one
+ * Send x->len_ab bytes a->b and x->len_ba bytes b->a at the same time (one
  * writer and one reader thread per socket), each followed by SHUT_WR, and
- * compare the sha256 of what was sent with what arrived.  Returns 0, or
- * -errno of the first failing call, or -EBADMSG on a mismatch.
+ * compare the sha256 of what arrived with what was sent: a stream cut short
+ * by an error must still be an intact prefix.  x->err[] gets each thread's
+ * errno (writer a, reader b, writer b, reader a).  Returns 0, or -errno of
+ * the first failing call, or -EBADMSG on a mismatch.
  */
-int transfer(int a, int b, size_t len_ab, size_t len_ba, size_t chunk)
+int transfer_x(int a, int b, struct xfer *x)
 {
-	unsigned char *src_ab = malloc(len_ab + 1), *src_ba = malloc(len_ba + 1);
+	unsigned char *src_ab = malloc(x->len_ab + 1), *src_ba = malloc(x->len_ba + 1);
 	struct stream w[2] = {
-		{ .fd = a, .src = src_ab, .len = len_ab, .chunk = chunk },
-		{ .fd = b, .src = src_ba, .len = len_ba, .chunk = chunk },
+		{ .fd = a, .src = src_ab, .len = x->len_ab, .chunk = x->chunk },
+		{ .fd = b, .src = src_ba, .len = x->len_ba, .chunk = x->chunk },
 	};
-	struct stream r[2] = { { .fd = b, .chunk = chunk }, { .fd = a, .chunk = chunk } };
+	struct stream r[2] = { { .fd = b, .chunk = x->chunk }, { .fd = a, .chunk = x->chunk } };
+	int timeo = x->timeo_ms ?: 20000;
 	unsigned char md[32];
 	pthread_t th[4];
 	int i, ret = 0;
 
-	fill_pattern(src_ab, len_ab, a + 1);
-	fill_pattern(src_ba, len_ba, b + 1000);
+	fill_pattern(src_ab, x->len_ab, a + 1);
+	fill_pattern(src_ba, x->len_ba, b + 1000);
+	/* b's writer shuts down only after b read a's EOF: a closes first. */
+	if (x->b_closes_last)
+		w[1].eof = &r[0].done;
 	/* A stuck peer must fail the call, not hang until the harness kills us. */
 	for (i = 0; i < 2; i++) {
-		set_timeout_opt(w[i].fd, SO_SNDTIMEO, 20000);
-		set_timeout_opt(w[i].fd, SO_RCVTIMEO, 20000);
+		set_timeout_opt(w[i].fd, SO_SNDTIMEO, timeo);
+		set_timeout_opt(w[i].fd, SO_RCVTIMEO, timeo);
 	}
 	for (i = 0; i < 2; i++) {
 		pthread_create(&th[i], NULL, reader, &r[i]);
@@ -867,13 +912,17 @@ int transfer(int a, int b, size_t len_ab, size_t len_ba, size_t chunk)
 	}
 	for (i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	for (i = 0; i < 2 && !ret; i++) {
-		if (w[i].err || r[i].err) {
+	for (i = 0; i < 2; i++) {
+		x->err[2 * i] = w[i].err;
+		x->err[2 * i + 1] = r[i].err;
+		if (!ret && (w[i].err || r[i].err))
 			ret = -(w[i].err ?: r[i].err);
-			break;
-		}
-		sha256(w[i].src, w[i].len, md);
-		if (r[i].len != w[i].len || memcmp(md, r[i].md, sizeof(md))) {
+	}
+	/* A socket's error goes to one call only: after one, EOF is no proof. */
+	for (i = 0; i < 2; i++) {
+		sha256(w[i].src, r[i].len <= w[i].len ? r[i].len : w[i].len, md);
+		if (r[i].len > w[i].len || memcmp(md, r[i].md, sizeof(md)) ||
+		    (!ret && r[i].len != w[i].len)) {
 			fprintf(stderr, "# stream %d: sent %zu bytes, received %zu%s\n", i,
 				w[i].len, r[i].len, r[i].len == w[i].len ? " (digest differs)" : "");
 			ret = -EBADMSG;
@@ -882,6 +931,13 @@ int transfer(int a, int b, size_t len_ab, size_t len_ba, size_t chunk)
 	free(src_ab);
 	free(src_ba);
 	return ret;
+}
+
+int transfer(int a, int b, size_t len_ab, size_t len_ba, size_t chunk)
+{
+	struct xfer x = { .len_ab = len_ab, .len_ba = len_ba, .chunk = chunk };
+
+	return transfer_x(a, b, &x);
 }
 
 struct many {

@@ -111,6 +111,19 @@ int outq(int fd);
 void fill_pattern(void *buf, size_t len, unsigned int seed);
 void sha256(const void *buf, size_t len, unsigned char out[32]);
 int transfer(int a, int b, size_t len_ab, size_t len_ba, size_t chunk);
+
+/* transfer() with its knobs; err[] is each thread's errno, see util.c. */
+struct xfer {
+	size_t len_ab, len_ba, chunk;
+	int timeo_ms;		/* SO_SNDTIMEO/SO_RCVTIMEO, 0: 20 s */
+	bool b_closes_last;	/* b sends its FIN after a's arrived */
+	int err[4];
+};
+
+int transfer_x(int a, int b, struct xfer *x);
+int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+long proc_stat(const char *name);
+bool is_debug_kernel(void);
 int transfer_many(const struct topo *t, int nconn, size_t len);
 
 /* Signals: a counting handler, installed with or without SA_RESTART. */

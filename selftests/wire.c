@@ -430,6 +430,59 @@ int wire_send(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,
 	return 0;
 }
 
+/*
+ * Anything at all as a segment: seg[0..len) goes out as it is behind an
+ * IPv4 header from saddr (network order; 0: WIRE_PEER_ADDR), with the
+ * checksum at bytes 16-17 filled in (off by one with bad_csum) when the
+ * segment is long enough to have one.  For the fuzzer and the SYN flood;
+ * not in the history, no state learnt.
+ */
+int wire_send_raw(struct wire *w, uint32_t saddr, uint8_t *seg, int len,
+		  bool bad_csum)
+{
+	uint8_t pkt[20 + 65515];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	uint16_t sum;
+
+	if (len < 0 || len > (int)sizeof(pkt) - 20)
+		return wire_fail(w, "%s: bad length %d", __func__, len);
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(20 + len);
+	ip->id = htons(++w->ip_id);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = w->proto;
+	if (saddr)
+		ip->saddr = saddr;
+	else
+		inet_pton(AF_INET, WIRE_PEER_ADDR, &ip->saddr);
+	inet_pton(AF_INET, WIRE_LOCAL_ADDR, &ip->daddr);
+	ip->check = htons(csum_fold(csum_add(0, ip, 20)));
+	if (len >= 18) {
+		seg[16] = seg[17] = 0;
+		sum = tcp_csum(ip, w->proto, seg, len) ^ bad_csum;
+		seg[16] = sum >> 8;
+		seg[17] = sum & 0xff;
+	}
+	memcpy(pkt + 20, seg, len);
+	if (write(w->tun, pkt, 20 + len) != 20 + len)
+		return wire_fail(w, "write to tun: %m");
+	return 0;
+}
+
+/* Throw away whatever the kernel sent; the number of packets read. */
+int wire_drain(struct wire *w)
+{
+	uint8_t pkt[65536];
+	int n = 0;
+
+	while (read(w->tun, pkt, sizeof(pkt)) > 0)
+		n++;
+	return n;
+}
+
 int wire_send_icmp(struct wire *w, uint8_t type, uint8_t code, uint32_t seq,
 		   uint16_t info)
 {

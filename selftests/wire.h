@@ -123,6 +123,11 @@ int wire_send(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,
  */
 int wire_send_icmp(struct wire *w, uint8_t type, uint8_t code, uint32_t seq,
 		   uint16_t info);
+/* A raw segment @seg of @len bytes from @saddr (network order; 0: the peer) */
+int wire_send_raw(struct wire *w, uint32_t saddr, uint8_t *seg, int len,
+		  bool bad_csum);
+/* Read and forget whatever the kernel sent */
+int wire_drain(struct wire *w);
 /* Next segment from the kernel: 0, or 1 after ms without one, -1 on error */
 int wire_recv(struct wire *w, struct wire_seg *s, int ms);
 int wire_expect(struct wire *w, uint8_t flags, uint32_t seq, uint32_t ack,

@@ -100,9 +100,43 @@ static void tcpfsm_set_mss(struct sock *sk, u32 peer_mss)
 /* ---- Listener ----------------------------------------------------------- */
 
 /*
+ * The SYN queue is full: its oldest half-open child, which has waited
+ * longest for an ACK that a SYN flood never sends, goes to make room, so a
+ * real client's SYN still gets its SYN-ACK while the queue stays bounded.
+ * Returns false when there was nothing to evict.
+ */
+static bool tcpfsm_syn_evict(struct sock *lsk)
+{
+	struct tcpfsm_sock *ltp = tcpfsm_sk(lsk), *ctp;
+	struct sock *child = NULL;
+
+	spin_lock(&ltp->accept_lock);
+	ctp = list_first_entry_or_null(&ltp->syn_queue, struct tcpfsm_sock,
+				       accept_node);
+	if (ctp) {
+		child = &ctp->inet.sk;
+		sock_hold(child);
+	}
+	spin_unlock(&ltp->accept_lock);
+	if (!child)
+		return false;
+	bh_lock_sock(child);
+	if (!sock_owned_by_user(child) &&
+	    child->sk_state == TCPFSM_SYN_RECEIVED &&
+	    READ_ONCE(ctp->queued) == TCPFSM_Q_SYN &&
+	    tcpfsm_fsm_event(child, TCPFSM_EV_ABORT) >= 0)
+		tcpfsm_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);
+	TCPFSM_INC_STATS(sock_net(lsk), TCPFSM_MIB_DROP_BACKLOG);
+	return true;
+}
+
+/*
  * A SYN on a listener: a child socket in SYN_RECEIVED, in the 4-tuple
  * table and on the listener's SYN queue, answers with SYN-ACK.  A full
- * accept queue (Linux holds backlog + 1) or SYN queue drops the SYN.
+ * accept queue (Linux holds backlog + 1) drops the SYN; a full SYN queue
+ * (backlog entries) loses its oldest half-open connection instead.
  */
 static void tcpfsm_conn_request(struct sock *lsk, struct sk_buff *skb)
 {
@@ -116,6 +150,12 @@ static void tcpfsm_conn_request(struct sock *lsk, struct sk_buff *skb)
 	struct sock *sk;
 
 	spin_lock(&ltp->accept_lock);
+	if (ltp->listening && ltp->accept_len <= backlog &&
+	    ltp->syn_len >= max(backlog, 1U)) {
+		spin_unlock(&ltp->accept_lock);
+		tcpfsm_syn_evict(lsk);
+		spin_lock(&ltp->accept_lock);
+	}
 	if (!ltp->listening || ltp->accept_len > backlog ||
 	    ltp->syn_len >= max(backlog, 1U)) {
 		spin_unlock(&ltp->accept_lock);
@@ -290,14 +330,18 @@ static void tcpfsm_abort_on(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Free what SEG.ACK covers; a partly covered skb loses its covered head.
- * Takes an RTT sample from the first fully acknowledged segment that was
- * sent only once (Karn's algorithm, RFC 6298 §3).
+ * Takes an RTT sample from the oldest fully acknowledged segment, unless
+ * any segment this ACK covers was retransmitted (Karn's algorithm, RFC
+ * 6298 §3, as Linux's FLAG_RETRANS_DATA_ACKED): the ACK that fills a hole
+ * also covers what was sent once after it, and that segment's "RTT"
+ * includes the whole recovery.
  */
 static void tcpfsm_clean_acked(struct sock *sk, u32 ack)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct sk_buff *skb;
-	bool sampled = false;
+	bool retrans = false;
+	u64 sent_ns = 0;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
 		struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
@@ -312,14 +356,15 @@ static void tcpfsm_clean_acked(struct sock *sk, u32 ack)
 			}
 			break;
 		}
-		if (!sampled && !cb->retrans && cb->sent_ns) {
-			tcpfsm_rtt_sample(tp, div_u64(ktime_get_ns() -
-						      cb->sent_ns, 1000));
-			sampled = true;
-		}
+		if (cb->retrans)
+			retrans = true;
+		else if (!sent_ns)
+			sent_ns = cb->sent_ns;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		tcpfsm_free_send_skb(sk, skb);
 	}
+	if (sent_ns && !retrans)
+		tcpfsm_rtt_sample(tp, div_u64(ktime_get_ns() - sent_ns, 1000));
 	sk_mem_reclaim(sk);
 	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
 		sk->sk_write_space(sk);

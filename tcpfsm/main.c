@@ -42,6 +42,7 @@ static int __net_init tcpfsm_net_init(struct net *net)
 	tn->fin_timeout_ms = 60000;
 	tn->syn_retries = 6;
 	tn->retries = 15;
+	tn->max_tw = 262144;	/* tcp_max_tw_buckets on a large machine */
 
 	tn->mib = alloc_percpu(struct tcpfsm_mib_cpu);
 	if (!tn->mib)

@@ -41,6 +41,7 @@ static const char *const tcpfsm_mib_names[TCPFSM_MIB_MAX] = {
 	[TCPFSM_MIB_TW_ENTERED]		= "TimeWaitEntered",
 	[TCPFSM_MIB_TW_REAPED]		= "TimeWaitReaped",
 	[TCPFSM_MIB_TW_REUSED]		= "TimeWaitReused",
+	[TCPFSM_MIB_TW_OVERFLOW]	= "TimeWaitOverflow",
 };
 
 /* One socket's line; fields are read without its lock, as /proc/net/tcp. */

@@ -51,6 +51,14 @@ static struct ctl_table tcpfsm_sysctl_template[] = {
 		.mode		= 0644,
 		.proc_handler	= proc_douintvec,
 	},
+	{
+		/* TIME_WAIT entries at most; beyond, connections just end. */
+		.procname	= "max_tw",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+	},
 	{ }	/* sentinel, still required by 6.1 */
 };
 
@@ -62,7 +70,7 @@ int tcpfsm_sysctl_net_init(struct net *net)
 	struct tcpfsm_net *tn = tcpfsm_pernet(net);
 	void *data[TCPFSM_SYSCTL_N] = {
 		&tn->msl_ms, &tn->fin_timeout_ms, &tn->syn_retries, &tn->retries,
-		&tn->isn_test,
+		&tn->isn_test, &tn->max_tw,
 	};
 	struct ctl_table *table;
 	size_t i;

@@ -57,6 +57,7 @@ enum tcpfsm_mib {
 	TCPFSM_MIB_TW_ENTERED,
 	TCPFSM_MIB_TW_REAPED,
 	TCPFSM_MIB_TW_REUSED,
+	TCPFSM_MIB_TW_OVERFLOW,		/* max_tw reached: no TIME_WAIT entry */
 	TCPFSM_MIB_MAX
 };
 
@@ -75,6 +76,7 @@ struct tcpfsm_mib_cpu {
  * @syn_retries: SYN retransmissions before connect() gives up
  * @retries: data retransmissions before the connection times out
  * @isn_test: test only: when non-zero, every new ISN is this value
+ * @max_tw: most TIME_WAIT entries at once (Linux's tcp_max_tw_buckets)
  * @mib: per-CPU counters, read by /proc/tcpfsm/stats
  * @curr_estab: connections in ESTABLISHED or CLOSE_WAIT (fsm.c)
  * @sysctl_hdr: /proc/sys/net/tcpfsm registration
@@ -95,6 +97,7 @@ struct tcpfsm_net {
 	int				syn_retries;
 	int				retries;
 	unsigned int			isn_test;
+	int				max_tw;
 	struct tcpfsm_mib_cpu __percpu	*mib;
 	atomic_long_t			curr_estab;
 	struct ctl_table_header		*sysctl_hdr;

@@ -704,9 +704,10 @@ EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_rcv);
  * tcpfsm_tw_enter() - replace @sk, now in TIME_WAIT, by an entry
  * @sk: the socket, locked; the caller frees it afterwards
  *
- * The entry lasts 2 * msl_ms as the sysctl reads now.
+ * The entry lasts 2 * msl_ms as the sysctl reads now.  With max_tw
+ * entries already there, none is made (counted in TimeWaitOverflow).
  *
- * Return: 0, or a negative errno (no memory, netns going away): the
+ * Return: 0, or a negative errno (no memory, max_tw, netns going away): the
  * connection then simply ends without TIME_WAIT.
  */
 int tcpfsm_tw_enter(struct sock *sk)
@@ -723,6 +724,11 @@ int tcpfsm_tw_enter(struct sock *sk)
 
 	if (!tn->reaper)
 		return -ENOENT;
+	if (tcpfsm_tw_count(sock_net(sk)) >= READ_ONCE(tn->max_tw)) {
+		/* As Linux's "time wait bucket table overflow", counted. */
+		TCPFSM_INC_STATS(sock_net(sk), TCPFSM_MIB_TW_OVERFLOW);
+		return -ENOSPC;
+	}
 	return tcpfsm_tw_insert(tn->reaper, &key, tp->snd_nxt, tp->rcv_nxt,
 				tp->rcv_wnd, 2 * (u32)READ_ONCE(tn->msl_ms),
 				sk->sk_reuse);
