@@ -60,6 +60,7 @@ static const u16 tcpfsm_nl_stats_attr[TCPFSM_MIB_MAX] = {
 	[TCPFSM_MIB_TW_ENTERED]		= TCPFSM_A_STATS_TIME_WAIT_ENTERED,
 	[TCPFSM_MIB_TW_REAPED]		= TCPFSM_A_STATS_TIME_WAIT_REAPED,
 	[TCPFSM_MIB_TW_REUSED]		= TCPFSM_A_STATS_TIME_WAIT_REUSED,
+	[TCPFSM_MIB_TW_OVERFLOW]	= TCPFSM_A_STATS_TIME_WAIT_OVERFLOW,
 };
 
 /* conn-get: the 4-tuple (do), or the filters state and local-port (dump). */
