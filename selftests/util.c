@@ -435,13 +435,13 @@ static long netstat_value(FILE *f, const char *prefix, const char *name)
 	while (fgets(keys, sizeof(keys), f) && fgets(vals, sizeof(vals), f)) {
 		if (strncmp(keys, prefix, strlen(prefix)))
 			continue;
-		k = strtok_r(keys, " \n", &ks);
-		v = strtok_r(vals, " \n", &vs);
+		k = strtok_r(keys, "\n ", &ks);
+		v = strtok_r(vals, "\n ", &vs);
 		while (k && v) {
 			if (!strcmp(k, name))
 				return strtol(v, NULL, 10);
-			k = strtok_r(NULL, " \n", &ks);
-			v = strtok_r(NULL, " \n", &vs);
+			k = strtok_r(NULL, "\n ", &ks);
+			v = strtok_r(NULL, "\n ", &vs);
 		}
 	}
 	return -ENOENT;
