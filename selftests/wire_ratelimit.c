@@ -49,10 +49,14 @@ TEST_F(ratelimit, challenge_acks_bounded)
 		acks += s.flags == TH_ACK;
 	counted = tcpfsm_stat("ChallengeACKs") - before;
 	TH_LOG("%d RSTs in %.2f s drew %d challenge ACKs", FLOOD, took, acks);
-	/* Answered, but not all: at most the limit for each second touched. */
+	/* Answered, at most the limit for each second touched ... */
 	EXPECT_LE(1, acks);
-	EXPECT_GT(FLOOD, acks);
 	EXPECT_GE(PER_SECOND * ((int)took + 2), acks);
+	/* ... so not all when they came faster than two seconds' worth. */
+	if (took >= (double)FLOOD / (2 * PER_SECOND))
+		TH_LOG("too slow here (debug kernel?) for the limit to cut in");
+	else
+		EXPECT_GT(FLOOD, acks);
 	EXPECT_EQ(acks, counted);
 	/* None of them was exact: the connection lives on. */
 	APP_NOTHING(fd);
