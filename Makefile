@@ -10,7 +10,7 @@ KVERS_FILE := $(TOP)/.cache/kvers
 kvers = $(shell . $(KVERS_FILE) 2>/dev/null && echo $$$(1))
 
 .PHONY: all modules setup all-kernels check static demo selftests \
-	debug-kernel bench clean help
+	debug-kernel bench fuzz clean help
 
 all: modules
 
@@ -48,6 +48,11 @@ demo: setup
 bench: setup
 	@$(TOP)/scripts/bench.sh
 
+# robust_fuzz with 1,000,000 segments on the debug kernel (hours under
+# TCG); FUZZ_COUNT=N for another count.
+fuzz: setup
+	@$(TOP)/scripts/fuzz.sh $(FUZZ_COUNT)
+
 clean:
 	@rm -rf $(TOP)/.cache/build
 	@rm -f tcpfsm.ko
@@ -63,4 +68,6 @@ help:
 	@echo "make demo            boot a 6.12 VM and show tcpfsm at work"
 	@echo "make static          W=1, sparse and checkpatch only"
 	@echo "make debug-kernel    build the KASAN/lockdep/kmemleak kernel"
+	@echo "make fuzz            robust_fuzz, 1,000,000 segments, debug-kernel guest"
+	@echo "                     (FUZZ_COUNT=N for another count)"
 	@echo "make bench           CRR/RR/STREAM and TIME_WAIT at scale, tcpfsm vs TCP"
