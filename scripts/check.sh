@@ -4,9 +4,10 @@
 # check.sh: everything `make check` does.
 #   1. static checks (W=1, sparse, checkpatch) for each kernel;
 #   2. the selftests built on the host;
-#   3. per kernel: the harness's own tests (a failing guest command and a
-#      guest WARN_ON must each fail a run), then one guest that loads
-#      tcpfsm, runs the kselftests, unloads it and scans for leaks.
+#   3. per kernel, the kernels side by side: the harness's own tests (a
+#      failing guest command and a guest WARN_ON must each fail a run),
+#      then one guest that loads tcpfsm, runs the kselftests, unloads it
+#      and scans for leaks.
 # Ends with "N passed, N failed[, N skipped]" over everything.
 #
 # KERNELS="6.1 6.12 debug" (default: all) and TESTS="proc_sysctl ..."
@@ -18,7 +19,7 @@ top=$(dirname "$here")
 cache=$top/.cache
 KERNELS=${KERNELS:-6.1 6.12 debug}
 TESTS=${TESTS:-}
-VM_TIMEOUT=${VM_TIMEOUT:-2400}
+VM_TIMEOUT=${VM_TIMEOUT:-3600}
 
 "$here/setup.sh" || exit 1
 mkdir -p "$cache/check"
@@ -61,25 +62,24 @@ else
 fi
 tally "$log/build.tap" "selftests build"
 
-for k in $KERNELS; do
-	section "kernel $k"
+# One kernel: build, the harness's self-test, the guest run.  Writes
+# $log/harness-$k.tap and $log/$k.tap (with the run's own result last) and
+# $log/$k.time.
+run_kernel() {
+	local k=$1 build vmrc t
 	t=$(date +%s)
+	: >"$log/harness-$k.tap"
 	if ! build=$("$here/build-module.sh" "$k" 2>"$log/build-$k.log"); then
-		{ echo "not ok build for $k"; tail -n 20 "$log/build-$k.log" | sed 's/^/# /'; } |
-			tee "$log/$k.tap"
-		tally "$log/$k.tap" "kernel $k"
-		continue
+		{ echo "not ok build for $k"; tail -n 20 "$log/build-$k.log" |
+			sed 's/^/# /'; } >"$log/$k.tap"
+		return
 	fi
-
-	"$here/harness-selftest.sh" "$k" "$build" | tee "$log/harness-$k.tap"
-	tally "$log/harness-$k.tap" "harness self-test on $k"
-
+	"$here/harness-selftest.sh" "$k" "$build" >"$log/harness-$k.tap"
 	# shellcheck disable=SC2086
 	"$here/vm-run" -k "$k" -t "$VM_TIMEOUT" -l "$log/console-$k.log" -- \
 		scripts/guest-check "$build" $TESTS >"$log/$k.tap" 2>"$log/vm-$k.err"
 	vmrc=$?
-	cat "$log/$k.tap"
-	sed 's/^/# /' "$log/vm-$k.err"
+	sed 's/^/# /' "$log/vm-$k.err" >>"$log/$k.tap"
 	# The run as a whole is a test too: a splat or a lost guest fails it
 	# even when every test inside passed.
 	if [ $vmrc -eq 0 ]; then
@@ -87,8 +87,29 @@ for k in $KERNELS; do
 	else
 		echo "not ok guest run on $k (vm-run exit $vmrc)" >>"$log/$k.tap"
 	fi
-	tail -n 1 "$log/$k.tap"
-	tally "$log/$k.tap" "kernel $k ($(elapsed "$t"))"
+	elapsed "$t" >"$log/$k.time"
+}
+
+# The kernels' guests run side by side: TCG runs each guest on one host
+# thread, so one after another would leave the other core idle.  Each
+# writes its own files; they are printed in order once all are done.
+# CHECK_SERIAL=1 runs them one at a time.
+pids=()
+for k in $KERNELS; do
+	# The debug module needs the debug kernel, built once, up front.
+	[ "$k" = debug ] && "$here/build-debug-kernel.sh" >/dev/null
+	run_kernel "$k" &
+	pids+=($!)
+	[ -n "${CHECK_SERIAL:-}" ] && wait $!
+done
+wait "${pids[@]}"
+
+for k in $KERNELS; do
+	section "kernel $k"
+	cat "$log/harness-$k.tap"
+	[ -s "$log/harness-$k.tap" ] && tally "$log/harness-$k.tap" "harness self-test on $k"
+	cat "$log/$k.tap"
+	tally "$log/$k.tap" "kernel $k ($(cat "$log/$k.time" 2>/dev/null || echo failed))"
 done
 
 section "summary ($(elapsed "$start"))"
