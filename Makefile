@@ -10,9 +10,13 @@ KVERS_FILE := $(TOP)/.cache/kvers
 kvers = $(shell . $(KVERS_FILE) 2>/dev/null && echo $$$(1))
 
 .PHONY: all modules setup all-kernels check static demo selftests \
-	debug-kernel bench fuzz clean help
+	debug-kernel bench fuzz clean help tools
 
-all: modules
+all: modules tools
+
+# tcpfsm(8), the command-line tool (userspace, libmnl).
+tools:
+	@$(MAKE) -C $(TOP)/tools/tcpfsm
 
 setup:
 	@$(TOP)/scripts/setup.sh
@@ -35,13 +39,13 @@ debug-kernel: setup
 static: setup
 	@$(TOP)/scripts/static-check.sh 6.1 6.12 debug
 
-selftests: setup
+selftests: setup tools
 	@$(MAKE) -C $(TOP)/selftests
 
 check:
 	@$(TOP)/scripts/check.sh
 
-demo: setup
+demo: setup tools
 	@$(TOP)/scripts/demo.sh
 
 # tcpfsm against Linux TCP in one 6.12 guest; see Documentation/performance.rst.
@@ -56,6 +60,7 @@ fuzz: setup
 clean:
 	@rm -rf $(TOP)/.cache/build
 	@rm -f tcpfsm.ko
+	@$(MAKE) -s -C $(TOP)/tools/tcpfsm clean
 	@-[ -e $(KVERS_FILE) ] && $(MAKE) -s -C $(TOP)/selftests clean
 	@-for k in $(call kvers,KVER_612); do \
 		$(MAKE) -s -C /lib/modules/$$k/build M=$(TOP) clean; done
@@ -66,6 +71,7 @@ help:
 	@echo "make check           static checks + kselftests in VMs on every kernel"
 	@echo "                     (KERNELS=\"6.12\" TESTS=\"proc_sysctl\" for a subset)"
 	@echo "make demo            boot a 6.12 VM and show tcpfsm at work"
+	@echo "make tools           build tools/tcpfsm/tcpfsm, the command-line tool"
 	@echo "make static          W=1, sparse and checkpatch only"
 	@echo "make debug-kernel    build the KASAN/lockdep/kmemleak kernel"
 	@echo "make fuzz            robust_fuzz, 1,000,000 segments, debug-kernel guest"

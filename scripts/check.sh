@@ -54,7 +54,8 @@ done
 tally "$log/static.tap" "static checks ($(elapsed "$t"))"
 
 section "selftests build"
-if make -s -C "$top/selftests" >"$log/selftests-build.log" 2>&1; then
+if make -s -C "$top/selftests" >"$log/selftests-build.log" 2>&1 &&
+   make -s -C "$top/tools/tcpfsm" >>"$log/selftests-build.log" 2>&1; then
 	echo "ok selftests build" | tee "$log/build.tap"
 else
 	{ echo "not ok selftests build"; sed 's/^/# /' "$log/selftests-build.log"; } |

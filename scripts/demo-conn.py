@@ -15,6 +15,8 @@ import sys
 import time
 
 PROTO = 253
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                    "tools", "tcpfsm", "tcpfsm")
 CLONE_NEWNET = 0x40000000
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -46,6 +48,15 @@ def show(step, why):
             print(f"  [{ns}] (no connection)")
 
 
+def tool(ns, *args):
+    """Run tools/tcpfsm/tcpfsm in netns @ns, showing the command line."""
+    print(f"\n  [{ns}] $ tcpfsm {' '.join(args)}")
+    out = subprocess.run(["ip", "netns", "exec", ns, TOOL, *args],
+                         capture_output=True, text=True)
+    for line in (out.stdout + out.stderr).splitlines():
+        print(f"  [{ns}] {line}")
+
+
 def wait_state(ns, state, timeout=5.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -57,6 +68,7 @@ def wait_state(ns, state, timeout=5.0):
 
 def main():
     msl_ms = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    watch_dir = sys.argv[2] if len(sys.argv) > 2 else None
 
     enter("srv")
     lsk = socket.socket(socket.AF_INET, socket.SOCK_STREAM, PROTO)
@@ -70,10 +82,14 @@ def main():
          "bind 10.53.0.1:5001, listen")
 
     csk.connect(("10.53.0.1", 5001))
+    csk_port = csk.getsockname()[1]
     ssk, _ = lsk.accept()
     lsk.close()
     show("2. Three-way handshake done: SYN, SYN-ACK, ACK",
          "cli connect() returned, srv accept() returned")
+    print("\n   The same through the tool (generic netlink), as ss shows TCP:")
+    tool("cli", "conns")
+    tool("srv", "conns", "state", "established")
 
     csk.sendall(b"hello over protocol 253\n")
     print("\n   srv reads:", ssk.recv(100).decode().strip())
@@ -83,6 +99,11 @@ def main():
     show("3. cli sends FIN (seq = x); srv ACKs it with ack = x + 1",
          "cli: ESTABLISHED -> FIN_WAIT_1 -> FIN_WAIT_2; "
          "srv: ESTABLISHED -> CLOSE_WAIT")
+
+    print("\n   Half-way, both sides still have their sockets: trace finds "
+          "the peer's\n   history in the other netns and draws both sides "
+          "as they were:")
+    tool("cli", "trace", f"10.53.0.2:{csk_port}", "10.53.0.1:5001")
 
     print("\n   srv reads EOF:", repr(ssk.recv(100)))
     ssk.sendall(b"the passive side may still send\n")
@@ -95,6 +116,9 @@ def main():
          "srv: CLOSE_WAIT -> LAST_ACK -> CLOSED (gone); "
          "cli: FIN_WAIT_2 -> TIME_WAIT")
     csk.close()
+    print("\n   The closed connection, still in TIME_WAIT, drawn as the "
+          "article draws the four-way close:")
+    tool("cli", "trace", f"10.53.0.2:{csk_port}", "10.53.0.1:5001")
 
     print(f"\n   Only the active closer (cli) waits, 2MSL = {2 * msl_ms} ms "
           f"(msl_ms lowered from 30000 for the demo).")

@@ -15,6 +15,7 @@
 #include <net/sock.h>
 
 #include "tcpfsm.h"
+#include "trace.h"
 
 #define T(state, act)	{ .next = TCPFSM_##state, .actions = (act), .valid = 1 }
 #define SEND(x)		TCPFSM_ACT_SEND_##x
@@ -249,6 +250,7 @@ void tcpfsm_set_state(struct sock *sk, int state, enum tcpfsm_event cause)
 	tcpfsm_count_transition(sock_net(sk), from, state, cause);
 	/* Lockless readers (poll, /proc) pair with this store. */
 	inet_sk_state_store(sk, state);
+	trace_tcpfsm_set_state(sk, from, state, cause);
 	tcpfsm_notify_transition(sk, from, state, cause);
 }
 
