@@ -85,6 +85,11 @@ void tcpfsm_conn_reset(struct sock *sk)
 	tp->in_recovery = 0;
 	tp->fin_queued = 0;
 	WRITE_ONCE(tp->rcv_fin, 0);
+	tp->rcv_mss = TCPFSM_DEFAULT_MSS;
+	tp->quick = TCPFSM_QUICKACKS;
+	tp->pingpong = 0;
+	tp->ack_pending = 0;
+	tp->lrcv_time = jiffies - HZ;
 }
 
 /* Everything after the inet_sock from scratch (a child copied its parent). */
@@ -145,6 +150,7 @@ static void tcpfsm_release_all(struct sock *sk)
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 
 	tcpfsm_timer_clear(sk);
+	tcpfsm_delack_clear(sk);
 	tcpfsm_unhash_est(sk);
 	tcpfsm_unhash_listener(sk);
 	tcpfsm_put_port(sk);
@@ -210,6 +216,7 @@ void tcpfsm_done(struct sock *sk)
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 
 	tcpfsm_timer_clear(sk);
+	tcpfsm_delack_clear(sk);
 	tcpfsm_unhash_est(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) ||
 	    sock_flag(sk, SOCK_DEAD))
@@ -1132,6 +1139,7 @@ void tcpfsm_sock_net_exit(struct net *net)
 		tcpfsm_socks_del(sk);
 		release_sock(sk);
 		sk_stop_timer_sync(sk, &tcpfsm_sk(sk)->timer);
+		sk_stop_timer_sync(sk, &tcpfsm_sk(sk)->delack_timer);
 		sock_put(sk);
 	}
 }

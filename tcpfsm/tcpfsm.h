@@ -253,6 +253,15 @@ struct tcpfsm_sock {
 	u8	timer_kind;	/* enum tcpfsm_timer */
 	unsigned long	timer_expires;
 
+	/* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2); see timer.c. */
+	struct timer_list	delack_timer;
+	unsigned long	ack_deadline;	/* when the pending ACK must go */
+	unsigned long	lrcv_time;	/* jiffies of the last data received */
+	u32	rcv_mss;	/* largest segment received, at least 536 */
+	u8	quick;		/* ACKs still to send at once (quick-ack) */
+	u8	ack_pending:1,	/* data received and not yet acknowledged */
+		pingpong:1;	/* interactive: our data follows theirs */
+
 	/* Listener: half-open and ready children, under accept_lock. */
 	spinlock_t	accept_lock;
 	struct sock	*parent;	/* a child's listener until accepted */
@@ -383,10 +392,14 @@ int tcpfsm_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 u32 tcpfsm_in_flight(const struct tcpfsm_sock *tp);
 
 /* timer.c */
+#define TCPFSM_DELACK		(HZ / 25 ?: 1)	/* 40 ms, Linux's TCP_DELACK_MIN */
+#define TCPFSM_QUICKACKS	16		/* Linux's TCP_MAX_QUICKACKS */
 void tcpfsm_timer_init(struct sock *sk);
 void tcpfsm_timer_update(struct sock *sk);
 void tcpfsm_timer_restart(struct sock *sk);
 void tcpfsm_timer_clear(struct sock *sk);
+void tcpfsm_delack_schedule(struct sock *sk);
+void tcpfsm_delack_clear(struct sock *sk);
 void tcpfsm_rtt_sample(struct tcpfsm_sock *tp, u32 rtt_us);
 unsigned long tcpfsm_rto_backoff(const struct tcpfsm_sock *tp);
 const char *tcpfsm_timer_name(int kind);
