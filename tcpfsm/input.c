@@ -476,7 +476,7 @@ static int tcpfsm_charge_rcv(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Queue in-order data for the reader.  Small segments are copied into the
- * tail skb (or a fresh 4 KiB one) so that tiny segments do not eat the
+ * tail skb (or a fresh 2 KiB one) so that tiny segments do not eat the
  * receive buffer in skb overhead.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
@@ -498,7 +498,7 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 			consume_skb(skb);
 			return 0;
 		}
-		nskb = alloc_skb(SKB_WITH_OVERHEAD(4096), GFP_ATOMIC);
+		nskb = alloc_skb(SKB_WITH_OVERHEAD(2048), GFP_ATOMIC);
 		if (nskb) {
 			if (skb_copy_bits(skb, 0, skb_put(nskb, len), len)) {
 				kfree_skb(nskb);
@@ -750,6 +750,11 @@ static void tcpfsm_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	tp->copied_seq = tp->rcv_nxt;
 	tcpfsm_set_mss(sk, tcpfsm_parse_mss(tcp_hdr(skb)));
 	if (ack_ok) {
+		/* Data sent right after connect() makes us interactive, so
+		 * the ACK of the answer can wait for our next segment (as
+		 * Linux's tcp_finish_connect() sets icsk_ack.lrcvtime).
+		 */
+		tp->lrcv_time = jiffies;
 		tp->snd_una = cb->ack_seq;
 		tcpfsm_clean_acked(sk, cb->ack_seq);
 		tp->snd_wl1 = cb->seq - 1;	/* let the window in */

@@ -756,7 +756,7 @@ static int tcpfsm_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 
 	while (msg_data_left(msg)) {
-		int goal = tcpfsm_size_goal(sk), copy;
+		int goal = tcpfsm_size_goal(sk), copy, size;
 
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
@@ -768,7 +768,13 @@ static int tcpfsm_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		    skb->len >= goal || !skb_tailroom(skb)) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
-			skb = tcpfsm_alloc_send_skb(sk, goal, sk->sk_allocation);
+			/* Room for what is written, not a whole segment: a
+			 * 1-byte write must not allocate (and, with
+			 * init_on_alloc, clear) 32 KiB of pages.
+			 */
+			size = min_t(int, goal, max_t(int, msg_data_left(msg),
+						      TCPFSM_SMALL_SEG));
+			skb = tcpfsm_alloc_send_skb(sk, size, sk->sk_allocation);
 			if (!skb)
 				goto wait_for_space;
 			skb->ip_summed = CHECKSUM_PARTIAL;	/* no copy-and-sum */

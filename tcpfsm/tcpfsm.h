@@ -367,6 +367,8 @@ int tcpfsm_hash_connect(struct sock *sk);
 #define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(128 + MAX_HEADER)
 #define TCPFSM_MIN_MSS		64
 #define TCPFSM_DEFAULT_MSS	536	/* RFC 9293 §3.7.1 */
+/* Payload room of a small skb (a short write; received bytes copied). */
+#define TCPFSM_SMALL_SEG	(SKB_WITH_OVERHEAD(2048) - TCPFSM_HDR_ROOM)
 int tcpfsm_output_init(void);
 int tcpfsm_output_net_init(struct net *net);
 void tcpfsm_output_net_exit(struct net *net);
