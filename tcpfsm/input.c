@@ -460,17 +460,9 @@ u32 tcpfsm_inq(const struct tcpfsm_sock *tp)
 	return n && READ_ONCE(tp->rcv_fin) ? n - 1 : n;
 }
 
-/*
- * Charge @skb to the receive buffer.  What reaches here is inside the
- * window we advertised, which tcpfsm_select_window() sized to fit the
- * buffer; when the truesize of the data turned out larger than expected,
- * the promise is kept up to twice the buffer rather than dropping data
- * the sender was told it could send (Linux prunes and collapses its
- * queues instead; a drop costs a retransmission timeout).
- */
 static int tcpfsm_charge_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	if (atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf)) {
+	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf)) {
 		TCPFSM_INC_STATS(sock_net(sk), TCPFSM_MIB_DROP_RCVBUF);
 		return -ENOBUFS;
 	}
@@ -526,10 +518,6 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	skb_dst_drop(skb);
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
-	/* What the buffer's truesize holds of payload, for the window. */
-	tcpfsm_sk(sk)->rcv_scale =
-		clamp_t(u32, ((u64)len << TCPFSM_RCV_SCALE_SHIFT) / skb->truesize,
-			1, 1U << TCPFSM_RCV_SCALE_SHIFT);
 	return 0;
 }
 
@@ -1081,15 +1069,12 @@ int tcpfsm_do_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* The backlog's limit counts the receive queue, which may hold up to
- * twice rcvbuf (tcpfsm_charge_rcv()).
- */
 static void tcpfsm_rcv_sock(struct sock *sk, struct sk_buff *skb)
 {
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
 		tcpfsm_do_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, 2 * READ_ONCE(sk->sk_rcvbuf) +
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
 				  READ_ONCE(sk->sk_sndbuf))) {
 		tcpfsm_drop(sock_net(sk), skb, TCPFSM_MIB_DROP_SOCK_BACKLOG);
 	}

@@ -96,32 +96,11 @@ u32 tcpfsm_size_goal(const struct sock *sk)
 }
 
 /**
- * tcpfsm_win_from_space() - how many bytes @space of receive buffer holds
- * @sk: the socket
- * @space: free receive buffer (bytes of truesize), may be negative
- *
- * The buffer is charged with the truesize of the skbs queued, which over
- * veth is about three times their payload (a 1460-byte segment in a
- * 4 KiB allocation); rcv_scale is payload / truesize of the last skb
- * queued whole (as Linux's scaling_ratio), a third until one has been:
- * a window once advertised cannot be taken back.
- *
- * Return: the payload @space holds.
- */
-u32 tcpfsm_win_from_space(const struct sock *sk, int space)
-{
-	if (space <= 0)
-		return 0;
-	return (u64)space * tcpfsm_sk(sk)->rcv_scale >> TCPFSM_RCV_SCALE_SHIFT;
-}
-
-/**
  * tcpfsm_select_window() - the receive window to advertise now
  * @sk: the socket
  *
- * What the free receive buffer holds (tcpfsm_win_from_space(): without
- * that, a window of 1460-byte segments over veth overran the buffer and
- * the segments were dropped), at most 65535 (no window scaling), and
+ * Half the free receive buffer (the other half covers skb overhead, as
+ * Linux's tcp_adv_win_scale did), at most 65535 (no window scaling), and
  * never less than what is left of the window already advertised: the
  * right edge does not move left (RFC 9293 §3.8.6).  Records it as the
  * window last advertised.
@@ -132,7 +111,7 @@ u16 tcpfsm_select_window(struct sock *sk)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 win = tcpfsm_win_from_space(sk, space);
+	u32 win = space > 0 ? space / 2 : 0;
 	s32 left = (s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
 
 	win = min_t(u32, win, 65535);

@@ -86,7 +86,6 @@ void tcpfsm_conn_reset(struct sock *sk)
 	tp->fin_queued = 0;
 	WRITE_ONCE(tp->rcv_fin, 0);
 	tp->rcv_mss = TCPFSM_DEFAULT_MSS;
-	tp->rcv_scale = TCPFSM_DEFAULT_RCV_SCALE;
 	tp->quick = TCPFSM_QUICKACKS;
 	tp->pingpong = 0;
 	tp->ack_pending = 0;
@@ -838,7 +837,7 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 	if (2 * left > 65535)
 		return;
 	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	win = min(tcpfsm_win_from_space(sk, space), 65535U);
+	win = space > 0 ? min(space / 2, 65535) : 0;
 	if (win < tp->mss && win < (u32)(sk->sk_rcvbuf / 4))
 		return;
 	if (win >= 2 * (u32)left)

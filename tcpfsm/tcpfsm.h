@@ -258,7 +258,6 @@ struct tcpfsm_sock {
 	unsigned long	ack_deadline;	/* when the pending ACK must go */
 	unsigned long	lrcv_time;	/* jiffies of the last data received */
 	u32	rcv_mss;	/* largest segment received, at least 536 */
-	u32	rcv_scale;	/* payload / truesize of what we queue, << 8 */
 	u8	quick;		/* ACKs still to send at once (quick-ack) */
 	u8	ack_pending:1,	/* data received and not yet acknowledged */
 		pingpong:1;	/* interactive: our data follows theirs */
@@ -368,12 +367,6 @@ int tcpfsm_hash_connect(struct sock *sk);
 #define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(128 + MAX_HEADER)
 #define TCPFSM_MIN_MSS		64
 #define TCPFSM_DEFAULT_MSS	536	/* RFC 9293 §3.7.1 */
-/*
- * Receive window per byte of free buffer (payload / truesize), << 8.
- * Until measured, a third: a 1460-byte segment in a 4 KiB skb (veth).
- */
-#define TCPFSM_RCV_SCALE_SHIFT	8
-#define TCPFSM_DEFAULT_RCV_SCALE	((1U << TCPFSM_RCV_SCALE_SHIFT) / 3)
 /* Payload room of a small skb (a short write; received bytes copied). */
 #define TCPFSM_SMALL_SEG	(SKB_WITH_OVERHEAD(2048) - TCPFSM_HDR_ROOM)
 int tcpfsm_output_init(void);
@@ -383,7 +376,6 @@ u32 tcpfsm_new_isn(struct net *net, __be32 saddr, __be32 daddr,
 		   __be16 sport, __be16 dport);
 u32 tcpfsm_path_mss(const struct sock *sk);
 u32 tcpfsm_size_goal(const struct sock *sk);
-u32 tcpfsm_win_from_space(const struct sock *sk, int space);
 u16 tcpfsm_select_window(struct sock *sk);
 void tcpfsm_send_reply(struct net *net, const struct sk_buff *skb, u32 seq,
 		       u32 ack, u8 flags, u16 window);
