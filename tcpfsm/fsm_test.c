@@ -864,7 +864,7 @@ static void tw_more_durations_than_queues(struct kunit *test)
 	for (q = 0; q < TCPFSM_TW_NQUEUES; q++) {
 		prev = NULL;
 		list_for_each_entry(tw, &r->queue[q], fifo) {
-			KUNIT_EXPECT_EQ(test, tw->queue, q);
+			KUNIT_EXPECT_EQ(test, (int)tw->queue, q);
 			if (prev)
 				KUNIT_EXPECT_LE(test, prev->deadline,
 						tw->deadline);
