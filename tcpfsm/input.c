@@ -521,7 +521,7 @@ static int tcpfsm_charge_rcv(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Queue in-order data for the reader.  Small segments are copied into the
- * tail skb (or a fresh 4 KiB one) so that tiny segments do not eat the
+ * tail skb (or a fresh 2 KiB one) so that tiny segments do not eat the
  * receive buffer in skb overhead.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
@@ -543,7 +543,7 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 			consume_skb(skb);
 			return 0;
 		}
-		nskb = alloc_skb(SKB_WITH_OVERHEAD(4096), GFP_ATOMIC);
+		nskb = alloc_skb(SKB_WITH_OVERHEAD(2048), GFP_ATOMIC);
 		if (nskb) {
 			if (skb_copy_bits(skb, 0, skb_put(nskb, len), len)) {
 				kfree_skb(nskb);
@@ -678,16 +678,19 @@ static bool tcpfsm_drain_ooo(struct sock *sk)
  * RFC 9293 §3.10.7.4 seventh and eighth: the segment's text and FIN.  The
  * header is pulled off; old bytes and bytes beyond our window are
  * trimmed.  Returns true when the peer's FIN was consumed.  Always
- * consumes @skb.
+ * consumes @skb.  *@delay says whether its ACK may wait: only for new data
+ * in order with no hole before or after it (RFC 5681 §4.2: out-of-order
+ * segments, and those filling a hole, are acknowledged at once).
  */
-static bool tcpfsm_data_queue(struct sock *sk, struct sk_buff *skb)
+static bool tcpfsm_data_queue(struct sock *sk, struct sk_buff *skb,
+			      bool *delay)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
 	struct net *net = sock_net(sk);
 	u32 wnd_end = tp->rcv_wup + tp->rcv_wnd;
 	u32 seq = cb->seq, n;
-	bool fin = false;
+	bool fin = false, trimmed = false;
 
 	if (cb->flags & TCPFSM_SYN) {
 		/* The SYN's place was consumed long ago. */
@@ -709,9 +712,11 @@ static bool tcpfsm_data_queue(struct sock *sk, struct sk_buff *skb)
 			return false;
 		}
 		cb->seq = tp->rcv_nxt;
+		trimmed = true;
 	}
 	/* Beyond the right edge of the window: not accepted. */
 	if (tcpfsm_after(cb->end_seq, wnd_end)) {
+		trimmed = true;
 		n = tcpfsm_after(wnd_end, cb->seq) ? wnd_end - cb->seq : 0;
 		if (n < skb->len && pskb_trim(skb, n)) {
 			kfree_skb(skb);
@@ -737,7 +742,12 @@ static bool tcpfsm_data_queue(struct sock *sk, struct sk_buff *skb)
 			return false;
 		}
 		tp->rcv_nxt += n;
-		if (!fin)
+		tp->lrcv_time = jiffies;
+		if (n > tp->rcv_mss)
+			tp->rcv_mss = min(n, tp->adv_mss);
+		if (skb_queue_empty(&tp->ooo_queue))
+			*delay = !fin && !trimmed;
+		else if (!fin)
 			fin = tcpfsm_drain_ooo(sk);
 	} else {
 		consume_skb(skb);
@@ -785,6 +795,11 @@ static void tcpfsm_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	tp->copied_seq = tp->rcv_nxt;
 	tcpfsm_set_mss(sk, tcpfsm_parse_mss(tcp_hdr(skb)));
 	if (ack_ok) {
+		/* Data sent right after connect() makes us interactive, so
+		 * the ACK of the answer can wait for our next segment (as
+		 * Linux's tcp_finish_connect() sets icsk_ack.lrcvtime).
+		 */
+		tp->lrcv_time = jiffies;
 		tp->snd_una = cb->ack_seq;
 		tcpfsm_clean_acked(sk, cb->ack_seq);
 		tp->snd_wl1 = cb->seq - 1;	/* let the window in */
@@ -906,13 +921,34 @@ static bool tcpfsm_data_after_close(struct sock *sk, struct sk_buff *skb)
 	       tcpfsm_after(end, tp->rcv_nxt);
 }
 
+/*
+ * Whether the ACK of new in-order data may wait (Linux's
+ * __tcp_ack_snd_check()): not while quick-acking (the start of a
+ * connection, as TCP's slow start wants ACKs) unless the connection is
+ * interactive, not once more than a full segment is unacknowledged
+ * (RFC 5681 §4.2: at least every second full-sized segment), and not when
+ * what is left of the window we advertised would soon stall the sender.
+ */
+static bool tcpfsm_ack_may_wait(const struct sock *sk)
+{
+	const struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	u32 unacked = tp->rcv_nxt - tp->rcv_wup;
+	s32 left = (s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	if (tp->quick && !tp->pingpong)
+		return false;
+	if (unacked > tp->rcv_mss)
+		return false;
+	return left >= 2 * (s32)tp->rcv_mss;
+}
+
 static void tcpfsm_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
 	struct net *net = sock_net(sk);
 	int state = sk->sk_state;
-	bool fin_acked = false, fin = false, ack_now = false;
+	bool fin_acked = false, fin = false, ack_now = false, delay = false;
 	enum tcpfsm_event ev;
 	int actions;
 
@@ -1001,7 +1037,7 @@ static void tcpfsm_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		case TCPFSM_ESTABLISHED:
 		case TCPFSM_FIN_WAIT_1:
 		case TCPFSM_FIN_WAIT_2:
-			fin = tcpfsm_data_queue(sk, skb);
+			fin = tcpfsm_data_queue(sk, skb, &delay);
 			ack_now = true;
 			skb = NULL;
 			break;
@@ -1037,8 +1073,12 @@ static void tcpfsm_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 				sk->sk_state_change(sk);
 		}
 	}
-	if (ack_now && sk->sk_state != TCPFSM_CLOSED)
-		tcpfsm_send_ack(sk);
+	if (ack_now && sk->sk_state != TCPFSM_CLOSED) {
+		if (delay && tcpfsm_ack_may_wait(sk))
+			tcpfsm_delack_schedule(sk);
+		else
+			tcpfsm_send_ack(sk);
+	}
 	if (sk->sk_state != TCPFSM_CLOSED)
 		tcpfsm_push(sk);
 }

@@ -141,8 +141,13 @@ static void tcpfsm_build_header(struct sock *sk, struct sk_buff *skb, u32 seq,
 	th->source = inet->inet_sport;
 	th->dest = inet->inet_dport;
 	th->seq = htonl(seq);
-	if (flags & TCPFSM_ACK && fill_ack)
+	if (flags & TCPFSM_ACK && fill_ack) {
 		th->ack_seq = htonl(tp->rcv_nxt);
+		/* This carries any delayed ACK (its timer finds nothing). */
+		tp->ack_pending = 0;
+		if (tp->quick)
+			tp->quick--;
+	}
 	th->doff = hlen / 4;
 	((u8 *)th)[13] = flags;
 	th->window = htons(tcpfsm_select_window(sk));
@@ -596,6 +601,10 @@ void tcpfsm_push(struct sock *sk)
 			cb->retrans++;
 		} else {
 			cb->sent_ns = ktime_get_ns();
+			/* Our data answers theirs: let it carry the ACKs. */
+			if (skb->len &&
+			    time_before(jiffies, tp->lrcv_time + TCPFSM_DELACK))
+				tp->pingpong = 1;
 		}
 		if (tcpfsm_after(cb->end_seq, tp->snd_nxt))
 			tp->snd_nxt = cb->end_seq;

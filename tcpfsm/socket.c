@@ -85,6 +85,11 @@ void tcpfsm_conn_reset(struct sock *sk)
 	tp->in_recovery = 0;
 	tp->fin_queued = 0;
 	WRITE_ONCE(tp->rcv_fin, 0);
+	tp->rcv_mss = TCPFSM_DEFAULT_MSS;
+	tp->quick = TCPFSM_QUICKACKS;
+	tp->pingpong = 0;
+	tp->ack_pending = 0;
+	tp->lrcv_time = jiffies - HZ;
 }
 
 /* Everything after the inet_sock from scratch (a child copied its parent). */
@@ -145,6 +150,7 @@ static void tcpfsm_release_all(struct sock *sk)
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 
 	tcpfsm_timer_clear(sk);
+	tcpfsm_delack_clear(sk);
 	tcpfsm_unhash_est(sk);
 	tcpfsm_unhash_listener(sk);
 	tcpfsm_put_port(sk);
@@ -210,6 +216,7 @@ void tcpfsm_done(struct sock *sk)
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 
 	tcpfsm_timer_clear(sk);
+	tcpfsm_delack_clear(sk);
 	tcpfsm_unhash_est(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) ||
 	    sock_flag(sk, SOCK_DEAD))
@@ -749,7 +756,7 @@ static int tcpfsm_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 
 	while (msg_data_left(msg)) {
-		int goal = tcpfsm_size_goal(sk), copy;
+		int goal = tcpfsm_size_goal(sk), copy, size;
 
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
@@ -761,7 +768,13 @@ static int tcpfsm_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		    skb->len >= goal || !skb_tailroom(skb)) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
-			skb = tcpfsm_alloc_send_skb(sk, goal, sk->sk_allocation);
+			/* Room for what is written, not a whole segment: a
+			 * 1-byte write must not allocate (and, with
+			 * init_on_alloc, clear) 32 KiB of pages.
+			 */
+			size = min_t(int, goal, max_t(int, msg_data_left(msg),
+						      TCPFSM_SMALL_SEG));
+			skb = tcpfsm_alloc_send_skb(sk, size, sk->sk_allocation);
 			if (!skb)
 				goto wait_for_space;
 			skb->ip_summed = CHECKSUM_PARTIAL;	/* no copy-and-sum */
@@ -1132,6 +1145,7 @@ void tcpfsm_sock_net_exit(struct net *net)
 		tcpfsm_socks_del(sk);
 		release_sock(sk);
 		sk_stop_timer_sync(sk, &tcpfsm_sk(sk)->timer);
+		sk_stop_timer_sync(sk, &tcpfsm_sk(sk)->delack_timer);
 		sock_put(sk);
 	}
 }

@@ -256,6 +256,15 @@ struct tcpfsm_sock {
 	u8	timer_kind;	/* enum tcpfsm_timer */
 	unsigned long	timer_expires;
 
+	/* Delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2); see timer.c. */
+	struct timer_list	delack_timer;
+	unsigned long	ack_deadline;	/* when the pending ACK must go */
+	unsigned long	lrcv_time;	/* jiffies of the last data received */
+	u32	rcv_mss;	/* largest segment received, at least 536 */
+	u8	quick;		/* ACKs still to send at once (quick-ack) */
+	u8	ack_pending:1,	/* data received and not yet acknowledged */
+		pingpong:1;	/* interactive: our data follows theirs */
+
 	/* Listener: half-open and ready children, under accept_lock. */
 	spinlock_t	accept_lock;
 	struct sock	*parent;	/* a child's listener until accepted */
@@ -368,6 +377,8 @@ int tcpfsm_hash_connect(struct sock *sk);
 #define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(128 + MAX_HEADER)
 #define TCPFSM_MIN_MSS		64
 #define TCPFSM_DEFAULT_MSS	536	/* RFC 9293 §3.7.1 */
+/* Payload room of a small skb (a short write; received bytes copied). */
+#define TCPFSM_SMALL_SEG	(SKB_WITH_OVERHEAD(2048) - TCPFSM_HDR_ROOM)
 int tcpfsm_output_init(void);
 int tcpfsm_output_net_init(struct net *net);
 void tcpfsm_output_net_exit(struct net *net);
@@ -393,10 +404,14 @@ int tcpfsm_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 u32 tcpfsm_in_flight(const struct tcpfsm_sock *tp);
 
 /* timer.c */
+#define TCPFSM_DELACK		(HZ / 25 ?: 1)	/* 40 ms, Linux's TCP_DELACK_MIN */
+#define TCPFSM_QUICKACKS	16		/* Linux's TCP_MAX_QUICKACKS */
 void tcpfsm_timer_init(struct sock *sk);
 void tcpfsm_timer_update(struct sock *sk);
 void tcpfsm_timer_restart(struct sock *sk);
 void tcpfsm_timer_clear(struct sock *sk);
+void tcpfsm_delack_schedule(struct sock *sk);
+void tcpfsm_delack_clear(struct sock *sk);
 void tcpfsm_rtt_sample(struct tcpfsm_sock *tp, u32 rtt_us);
 unsigned long tcpfsm_rto_backoff(const struct tcpfsm_sock *tp);
 const char *tcpfsm_timer_name(int kind);

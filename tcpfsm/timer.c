@@ -5,6 +5,7 @@
  * - persist: unsent data, nothing in flight, the peer's window closed
  *   (zero-window probes, backing off like the RTO);
  * - FIN_WAIT_2: an orphaned connection waits fin_timeout_ms for the FIN.
+ * A second timer sends a delayed ACK that no segment of ours carried.
  *
  * It runs in softirq; if the user holds the socket it tries again a little
  * later.  sk_reset_timer() holds a socket reference while it is pending.
@@ -240,10 +241,71 @@ out:
 	sock_put(sk);
 }
 
+/**
+ * tcpfsm_delack_schedule() - acknowledge received data later
+ * @sk: the socket, locked
+ *
+ * The ACK goes with the next segment we send (any segment carries
+ * RCV.NXT), else when the delayed-ACK timer fires, TCPFSM_DELACK after the
+ * data (Linux's TCP_DELACK_MIN, far below RFC 9293's 0.5 s limit).
+ */
+void tcpfsm_delack_schedule(struct sock *sk)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+
+	if (tp->ack_pending)
+		return;
+	tp->ack_pending = 1;
+	tp->ack_deadline = jiffies + TCPFSM_DELACK;
+	/* A timer still pending from an earlier ACK re-arms itself. */
+	if (!timer_pending(&tp->delack_timer))
+		sk_reset_timer(sk, &tp->delack_timer, tp->ack_deadline);
+}
+
+void tcpfsm_delack_clear(struct sock *sk)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+
+	tp->ack_pending = 0;
+	sk_stop_timer(sk, &tp->delack_timer);
+}
+
+/*
+ * The delayed ACK is due and nothing carried it: send it, and leave
+ * interactive mode (our answers do not follow fast enough to carry ACKs).
+ */
+static void tcpfsm_delack_fn(struct timer_list *t)
+{
+	struct tcpfsm_sock *tp = from_timer(tp, t, delack_timer);
+	struct sock *sk = &tp->inet.sk;
+
+	bh_lock_sock(sk);
+	if (!tp->ack_pending)
+		goto out;
+	if (sock_owned_by_user(sk)) {
+		/* The owner may yet send something that carries it. */
+		sk_reset_timer(sk, &tp->delack_timer, jiffies + TCPFSM_DELACK / 4 + 1);
+		goto out;
+	}
+	if (time_before(jiffies, tp->ack_deadline)) {
+		sk_reset_timer(sk, &tp->delack_timer, tp->ack_deadline);
+		goto out;
+	}
+	tp->ack_pending = 0;
+	tp->pingpong = 0;
+	if ((1 << sk->sk_state) &
+	    ~(TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT | TCPF_TIME_WAIT))
+		tcpfsm_send_ack(sk);
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
 void tcpfsm_timer_init(struct sock *sk)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 
 	timer_setup(&tp->timer, tcpfsm_timer_fn, 0);
 	tp->timer_kind = TCPFSM_TIMER_NONE;
+	timer_setup(&tp->delack_timer, tcpfsm_delack_fn, 0);
 }
