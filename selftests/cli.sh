@@ -248,7 +248,12 @@ check "stats: the counters of /proc/tcpfsm/stats" in_cli bash -c "
 	'$tool' stats >'$dir/s' || exit 1
 	cat '$dir/s'
 	while read -r k v; do
-		[ \"\$(awk -v k=\$k '\$1 == k { print \$2 }' '$dir/s')\" = \"\$v\" ] ||
+		got=\$(awk -v k=\$k '\$1 == k { print \$2 }' '$dir/s')
+		# The reaper's live figures may move between the two reads.
+		case \$k in
+		TimeWaitCurrent|Reaper*) [ -n \"\$got\" ] && continue ;;
+		esac
+		[ \"\$got\" = \"\$v\" ] ||
 			{ echo \"\$k: /proc says \$v\"; exit 1; }
 	done </proc/tcpfsm/stats
 	[ \$(awk '\$1 == \"ActiveOpens\" { print \$2 }' '$dir/s') -ge 2 ]"

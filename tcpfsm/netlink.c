@@ -63,6 +63,19 @@ static const u16 tcpfsm_nl_stats_attr[TCPFSM_MIB_MAX] = {
 	[TCPFSM_MIB_TW_OVERFLOW]	= TCPFSM_A_STATS_TIME_WAIT_OVERFLOW,
 };
 
+/* The reaper's figures follow the counters. */
+static const u16 tcpfsm_nl_tw_stat_attr[TCPFSM_TW_STAT_MAX] = {
+	[TCPFSM_TW_STAT_CURRENT]	= TCPFSM_A_STATS_TIME_WAIT_CURRENT,
+	[TCPFSM_TW_STAT_RUNS]		= TCPFSM_A_STATS_REAPER_RUNS,
+	[TCPFSM_TW_STAT_RUN_MAX_US]	= TCPFSM_A_STATS_REAPER_RUN_MAX_US,
+	[TCPFSM_TW_STAT_LATE_MAX_US]	= TCPFSM_A_STATS_REAPER_LATENESS_MAX_US,
+	[TCPFSM_TW_STAT_LATE_LE_10US]	= TCPFSM_A_STATS_REAPER_LATE_LE10US,
+	[TCPFSM_TW_STAT_LATE_LE_100US]	= TCPFSM_A_STATS_REAPER_LATE_LE100US,
+	[TCPFSM_TW_STAT_LATE_LE_1MS]	= TCPFSM_A_STATS_REAPER_LATE_LE1MS,
+	[TCPFSM_TW_STAT_LATE_LE_10MS]	= TCPFSM_A_STATS_REAPER_LATE_LE10MS,
+	[TCPFSM_TW_STAT_LATE_OVER_10MS]	= TCPFSM_A_STATS_REAPER_LATE_OVER10MS,
+};
+
 /* conn-get: the 4-tuple (do), or the filters state and local-port (dump). */
 static const struct nla_policy tcpfsm_nl_conn_get_policy[TCPFSM_A_CONN_STATE + 1] = {
 	[TCPFSM_A_CONN_LOCAL_ADDR]	= { .type = NLA_BE32 },
@@ -621,6 +634,11 @@ static int tcpfsm_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 				      tcpfsm_mib_read(net, i),
 				      TCPFSM_A_STATS_PAD))
 			goto nospace;
+	for (i = 0; i < TCPFSM_TW_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, tcpfsm_nl_tw_stat_attr[i],
+				      tcpfsm_tw_stat(net, i),
+				      TCPFSM_A_STATS_PAD))
+			goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 
@@ -808,8 +826,9 @@ static void __init tcpfsm_nl_check_uapi(void)
 	SAME(TCPFSM_TIMER_KIND_FIN_WAIT_2, TCPFSM_TIMER_FIN_WAIT_2);
 	SAME(TCPFSM_TIMER_KIND_DELACK, TCPFSM_TIMER_DELACK);
 
-	/* Every counter has an attribute (the map above says which). */
-	SAME(TCPFSM_A_STATS_MAX - TCPFSM_A_STATS_PAD, TCPFSM_MIB_MAX);
+	/* Every counter and figure has an attribute (the maps say which). */
+	SAME(TCPFSM_A_STATS_MAX - TCPFSM_A_STATS_PAD,
+	     TCPFSM_MIB_MAX + TCPFSM_TW_STAT_MAX);
 #undef SAME
 }
 
@@ -820,6 +839,9 @@ int __init tcpfsm_nl_init(void)
 	tcpfsm_nl_check_uapi();
 	for (i = 0; i < TCPFSM_MIB_MAX; i++)
 		if (WARN_ON(!tcpfsm_nl_stats_attr[i]))
+			return -EINVAL;
+	for (i = 0; i < TCPFSM_TW_STAT_MAX; i++)
+		if (WARN_ON(!tcpfsm_nl_tw_stat_attr[i]))
 			return -EINVAL;
 	err = genl_register_family(&tcpfsm_nl_family);
 	if (err)

@@ -103,6 +103,18 @@ static int tcpfsm_conns_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+static const char *const tcpfsm_tw_stat_names[TCPFSM_TW_STAT_MAX] = {
+	[TCPFSM_TW_STAT_CURRENT]	= "TimeWaitCurrent",
+	[TCPFSM_TW_STAT_RUNS]		= "ReaperRuns",
+	[TCPFSM_TW_STAT_RUN_MAX_US]	= "ReaperRunMaxUs",
+	[TCPFSM_TW_STAT_LATE_MAX_US]	= "ReaperLatenessMaxUs",
+	[TCPFSM_TW_STAT_LATE_LE_10US]	= "ReaperLateLe10us",
+	[TCPFSM_TW_STAT_LATE_LE_100US]	= "ReaperLateLe100us",
+	[TCPFSM_TW_STAT_LATE_LE_1MS]	= "ReaperLateLe1ms",
+	[TCPFSM_TW_STAT_LATE_LE_10MS]	= "ReaperLateLe10ms",
+	[TCPFSM_TW_STAT_LATE_OVER_10MS]	= "ReaperLateOver10ms",
+};
+
 static int tcpfsm_stats_show(struct seq_file *seq, void *v)
 {
 	struct net *net = seq->private;
@@ -111,6 +123,9 @@ static int tcpfsm_stats_show(struct seq_file *seq, void *v)
 	for (i = 0; i < TCPFSM_MIB_MAX; i++)
 		seq_printf(seq, "%s %lu\n", tcpfsm_mib_names[i],
 			   tcpfsm_mib_read(net, i));
+	for (i = 0; i < TCPFSM_TW_STAT_MAX; i++)
+		seq_printf(seq, "%s %llu\n", tcpfsm_tw_stat_names[i],
+			   tcpfsm_tw_stat(net, i));
 	return 0;
 }
 

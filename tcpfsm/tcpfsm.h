@@ -344,6 +344,25 @@ u32 tcpfsm_tw_syn_isn(const struct sk_buff *skb);
 bool tcpfsm_tw_port_busy(struct net *net, __be32 addr, __be16 port,
 			 bool reuse);
 long tcpfsm_tw_count(struct net *net);
+/*
+ * The reaper's figures, after the counters in /proc/tcpfsm/stats and
+ * stats-get: entries now, timer runs, the longest run, the worst lateness
+ * (deadline to free) and a histogram of lateness.
+ */
+enum tcpfsm_tw_stat {
+	TCPFSM_TW_STAT_CURRENT,
+	TCPFSM_TW_STAT_RUNS,
+	TCPFSM_TW_STAT_RUN_MAX_US,
+	TCPFSM_TW_STAT_LATE_MAX_US,
+	TCPFSM_TW_STAT_LATE_LE_10US,
+	TCPFSM_TW_STAT_LATE_LE_100US,
+	TCPFSM_TW_STAT_LATE_LE_1MS,
+	TCPFSM_TW_STAT_LATE_LE_10MS,
+	TCPFSM_TW_STAT_LATE_OVER_10MS,
+	TCPFSM_TW_STAT_MAX
+};
+
+u64 tcpfsm_tw_stat(struct net *net, enum tcpfsm_tw_stat which);
 /* /proc/tcpfsm/conns walks the entries between start and stop. */
 void *tcpfsm_tw_seq_start(struct net *net, loff_t pos);
 void *tcpfsm_tw_seq_next(struct net *net, void *v);

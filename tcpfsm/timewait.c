@@ -269,6 +269,18 @@ static void tcpfsm_tw_unlink(struct tcpfsm_tw_reaper *r, struct tcpfsm_tw *tw,
 	call_rcu(&tw->rcu, tcpfsm_tw_free_rcu);
 }
 
+/* The lateness histogram: buckets of x10 from 10 us. */
+static void tcpfsm_tw_count_late(struct tcpfsm_tw_reaper *r, u64 late_ns)
+{
+	u64 bound = 10 * NSEC_PER_USEC;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(r->late_hist) - 1; i++, bound *= 10)
+		if (late_ns <= bound)
+			break;
+	WRITE_ONCE(r->late_hist[i], r->late_hist[i] + 1);
+}
+
 static enum hrtimer_restart tcpfsm_tw_reap(struct hrtimer *timer)
 {
 	struct tcpfsm_tw_reaper *r = container_of(timer,
@@ -299,6 +311,7 @@ static enum hrtimer_restart tcpfsm_tw_reap(struct hrtimer *timer)
 		late = ktime_sub(now, tw->deadline);
 		if (late > r->lateness_max_ns)
 			WRITE_ONCE(r->lateness_max_ns, late);
+		tcpfsm_tw_count_late(r, late);
 		tcpfsm_tw_notify_reaped(tw, late);
 		tcpfsm_tw_unlink(r, tw, TCPFSM_EV_TIMEOUT_2MSL);
 		TCPFSM_INC_STATS(r->net, TCPFSM_MIB_TW_REAPED);
@@ -838,6 +851,38 @@ u64 tcpfsm_tw_lateness_max_ns(struct net *net)
 	struct tcpfsm_tw_reaper *r = tcpfsm_tw_reaper_of(net);
 
 	return r ? READ_ONCE(r->lateness_max_ns) : 0;
+}
+
+/**
+ * tcpfsm_tw_stat() - one of the reaper's figures, for /proc and netlink
+ * @net: the netns
+ * @which: the figure
+ *
+ * Read without the reaper's lock: each is one word, written under it.
+ *
+ * Return: its value (times in microseconds), 0 without a reaper.
+ */
+u64 tcpfsm_tw_stat(struct net *net, enum tcpfsm_tw_stat which)
+{
+	struct tcpfsm_tw_reaper *r = tcpfsm_tw_reaper_of(net);
+
+	if (!r)
+		return 0;
+	switch (which) {
+	case TCPFSM_TW_STAT_CURRENT:
+		return READ_ONCE(r->count);
+	case TCPFSM_TW_STAT_RUNS:
+		return READ_ONCE(r->runs);
+	case TCPFSM_TW_STAT_RUN_MAX_US:
+		return div_u64(READ_ONCE(r->run_max_ns), NSEC_PER_USEC);
+	case TCPFSM_TW_STAT_LATE_MAX_US:
+		return div_u64(READ_ONCE(r->lateness_max_ns), NSEC_PER_USEC);
+	case TCPFSM_TW_STAT_LATE_LE_10US ... TCPFSM_TW_STAT_LATE_OVER_10MS:
+		return READ_ONCE(r->late_hist[which -
+					      TCPFSM_TW_STAT_LATE_LE_10US]);
+	default:
+		return 0;
+	}
 }
 
 /**

@@ -121,6 +121,8 @@ struct tcpfsm_tw_reaper {
 	u64			lateness_max_ns;
 	u64			runs;
 	u64			run_max_ns;
+	/* Entries freed within 10 us, 100 us, 1 ms, 10 ms, later. */
+	u64			late_hist[5];
 	struct tcpfsm_tw	*walk_tw;
 	loff_t			walk_pos;
 	bool			walk_valid;

@@ -510,6 +510,17 @@ static const struct {
 	S(TIME_WAIT_ENTERED, "TimeWaitEntered", "time-wait-entered"),
 	S(TIME_WAIT_REAPED, "TimeWaitReaped", "time-wait-reaped"),
 	S(TIME_WAIT_REUSED, "TimeWaitReused", "time-wait-reused"),
+	S(TIME_WAIT_OVERFLOW, "TimeWaitOverflow", "time-wait-overflow"),
+	S(TIME_WAIT_CURRENT, "TimeWaitCurrent", "time-wait-current"),
+	S(REAPER_RUNS, "ReaperRuns", "reaper-runs"),
+	S(REAPER_RUN_MAX_US, "ReaperRunMaxUs", "reaper-run-max-us"),
+	S(REAPER_LATENESS_MAX_US, "ReaperLatenessMaxUs",
+	  "reaper-lateness-max-us"),
+	S(REAPER_LATE_LE10US, "ReaperLateLe10us", "reaper-late-le10us"),
+	S(REAPER_LATE_LE100US, "ReaperLateLe100us", "reaper-late-le100us"),
+	S(REAPER_LATE_LE1MS, "ReaperLateLe1ms", "reaper-late-le1ms"),
+	S(REAPER_LATE_LE10MS, "ReaperLateLe10ms", "reaper-late-le10ms"),
+	S(REAPER_LATE_OVER10MS, "ReaperLateOver10ms", "reaper-late-over10ms"),
 #undef S
 };
 
