@@ -1009,6 +1009,16 @@ TEST(events_life)
 	}
 	TH_LOG("%d events", ev.n);
 
+	/* The reaper's figures: it ran, and every entry is in the histogram. */
+	EXPECT_EQ(0, proc_stat("TimeWaitCurrent"));
+	EXPECT_LE(1, proc_stat("ReaperRuns"));
+	EXPECT_GT(1000000, proc_stat("ReaperLatenessMaxUs"));
+	EXPECT_EQ(proc_stat("TimeWaitReaped"),
+		  proc_stat("ReaperLateLe10us") + proc_stat("ReaperLateLe100us") +
+		  proc_stat("ReaperLateLe1ms") + proc_stat("ReaperLateLe10ms") +
+		  proc_stat("ReaperLateOver10ms"));
+	EXPECT_LE(1, proc_stat("TimeWaitReaped"));
+
 	/* Nothing of that reached the other netns. */
 	read_events(&other, &other_ev, 200, NULL, NULL);
 	EXPECT_EQ(0, other_ev.n);
