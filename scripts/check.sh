@@ -91,17 +91,21 @@ run_kernel() {
 	elapsed "$t" >"$log/$k.time"
 }
 
-# The kernels' guests run side by side: TCG runs each guest on one host
-# thread, so one after another would leave the other core idle.  Each
-# writes its own files; they are printed in order once all are done.
-# CHECK_SERIAL=1 runs them one at a time.
+# The kernels' guests run side by side, as many at a time as there are
+# CPUs (CHECK_JOBS): TCG runs a guest on one host thread, so one after
+# another would leave a core idle, while more guests than cores would
+# slow each past its tests' time limits.  Each writes its own files; they
+# are printed in order once all are done.
+jobs=${CHECK_JOBS:-$(nproc)}
 pids=()
 for k in $KERNELS; do
 	# The debug module needs the debug kernel, built once, up front.
 	[ "$k" = debug ] && "$here/build-debug-kernel.sh" >/dev/null
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
 	run_kernel "$k" &
 	pids+=($!)
-	[ -n "${CHECK_SERIAL:-}" ] && wait $!
 done
 wait "${pids[@]}"
 
