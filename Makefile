@@ -10,7 +10,7 @@ KVERS_FILE := $(TOP)/.cache/kvers
 kvers = $(shell . $(KVERS_FILE) 2>/dev/null && echo $$$(1))
 
 .PHONY: all modules setup all-kernels check static demo selftests \
-	debug-kernel bench fuzz clean help tools
+	debug-kernel bench fuzz stress clean help tools
 
 all: modules tools
 
@@ -52,10 +52,13 @@ demo: setup tools
 bench: setup
 	@$(TOP)/scripts/bench.sh
 
-# robust_fuzz with 1,000,000 segments on the debug kernel (hours under
-# TCG); FUZZ_COUNT=N for another count.
+# robust_fuzz with 1,000,000 segments on the debug kernel (FUZZ_COUNT=N
+# for another count), and robust_teardown with a 60 s stress (STRESS_S=N).
 fuzz: setup
-	@$(TOP)/scripts/fuzz.sh $(FUZZ_COUNT)
+	@$(TOP)/scripts/long-run.sh fuzz $(FUZZ_COUNT)
+
+stress: setup
+	@$(TOP)/scripts/long-run.sh stress $(STRESS_S)
 
 clean:
 	@rm -rf $(TOP)/.cache/build
@@ -76,4 +79,6 @@ help:
 	@echo "make debug-kernel    build the KASAN/lockdep/kmemleak kernel"
 	@echo "make fuzz            robust_fuzz, 1,000,000 segments, debug-kernel guest"
 	@echo "                     (FUZZ_COUNT=N for another count)"
+	@echo "make stress          robust_teardown with a 60 s stress, debug-kernel guest"
+	@echo "                     (STRESS_S=N for another length)"
 	@echo "make bench           CRR/RR/STREAM and TIME_WAIT at scale, tcpfsm vs TCP"

@@ -3,19 +3,22 @@
  * Teardown and memory under load, tcpfsm beside Linux TCP:
  *
  *  - netns: a netns with a listener, established connections and 10,000
- *    TIME_WAIT entries (2,000 on the debug kernel) is deleted; all of its
+ *    TIME_WAIT entries is deleted; all of its
  *    TIME_WAIT entries and sockets are freed (the slab caches of both,
  *    shrunk, fall back to where they were) without waiting for 2MSL.
- *  - stress: 8 threads open, transfer, close and abort (SO_LINGER 0)
- *    connections over lo for 20 s (10 s on the debug kernel); no error but
- *    the expected ECONNRESET/EPIPE, and afterwards no connection is left
- *    but TIME_WAIT ones.
+ *  - stress: 8 threads open, transfer, close, abort (SO_LINGER 0) and
+ *    kill (conn-kill; ss -K for TCP) connections over lo for 30 s
+ *    (TCPFSM_STRESS_S; make stress runs 60 on the debug kernel); no error
+ *    but the expected resets, and afterwards no connection is left but
+ *    TIME_WAIT ones.
  *  - stalled: a receiver that never reads stops its sender at the receive
  *    buffer, the zero window is probed and the connection lives on; 1,000
  *    such connections (200 on the debug kernel) cost memory (MemAvailable,
  *    Slab) within twice their buffers.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -26,18 +29,18 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "util.h"
 
 #define NTW		10000
-#define NTW_DEBUG	2000
 #define NEST		16	/* established connections in the doomed netns */
 #define BATCH		250	/* connections opened at a time */
 #define STRESS_THREADS	8
-#define STRESS_S	20
-#define STRESS_S_DEBUG	10
+#define NOPS		5	/* transfer, two aborts, kill, unread close */
+#define STRESS_S	30	/* make check; make stress runs 60 (TCPFSM_STRESS_S) */
 #define NSTALL		1000
 #define NSTALL_DEBUG	200
 #define BUFSZ		65536	/* SO_RCVBUF and SO_SNDBUF of the stalled ones */
@@ -177,7 +180,7 @@ FIXTURE_TEARDOWN(teardown)
 
 TEST_F_TIMEOUT(teardown, netns, 600)
 {
-	int ntw = is_debug_kernel() ? NTW_DEBUG : NTW;
+	int ntw = NTW;
 	int limit_s = is_debug_kernel() ? 600 : 90;
 	int *cli = calloc(BATCH, sizeof(int)), *srv = calloc(BATCH, sizeof(int));
 	int est[2 * NEST], i, j, lfd, tw, n;
@@ -258,7 +261,7 @@ struct stress {
 	int id, lfd;
 	struct sockaddr_in addr;
 	long long end;
-	long ops[4], resets, errors;
+	long ops[NOPS], resets, errors;
 	int first_err, first_op;
 };
 
@@ -267,11 +270,58 @@ static bool expected_err(int err)
 	return err == ECONNRESET || err == EPIPE;
 }
 
+/* What the owner of a killed connection reads: TCP's tcp_abort() sets
+ * ECONNABORTED, tcpfsm's conn-kill ECONNRESET as its issue asks.
+ */
+static bool killed_err(int err)
+{
+	return err == ECONNRESET || err == ECONNABORTED;
+}
+
+static char cli_tool[PATH_MAX];	/* tools/tcpfsm/tcpfsm beside selftests/ */
+
+/*
+ * Reset the connection of @fd from outside, as an administrator would:
+ * `tcpfsm kill` over the tcpfsm family, `ss -K` (SOCK_DESTROY) for TCP.
+ */
+static int kill_conn(int proto, int fd)
+{
+	struct sockaddr_in l, r;
+	char ls[INET_ADDRSTRLEN], rs[INET_ADDRSTRLEN];
+
+	if (sock_names(fd, &l, &r))
+		return -errno;
+	inet_ntop(AF_INET, &l.sin_addr, ls, sizeof(ls));
+	inet_ntop(AF_INET, &r.sin_addr, rs, sizeof(rs));
+	if (proto == PROTO_TCPFSM)
+		return run_cmd("%s kill %s:%u %s:%u", cli_tool, ls, ntohs(l.sin_port),
+			       rs, ntohs(r.sin_port)) ? -EIO : 0;
+	return run_cmd("ss -K -n -t src %s sport = :%u dst %s dport = :%u >/dev/null",
+		       ls, ntohs(l.sin_port), rs, ntohs(r.sin_port)) ? -EIO : 0;
+}
+
+/* The command-line tool, built by the top-level make, beside selftests/. */
+static int find_cli_tool(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	snprintf(cli_tool, sizeof(cli_tool), "%s/../tools/tcpfsm/tcpfsm", dirname(exe));
+	if (access(cli_tool, X_OK) < 0) {
+		fprintf(stderr, "# %s: %s (make tools)\n", cli_tool, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* One operation; 0, 1 for an expected reset, or -errno. */
 static int stress_op(struct stress *s, int op, char *buf, size_t len)
 {
 	int cfd, sfd, ret = 0, resets = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	cfd = socket(AF_INET, SOCK_STREAM, s->t->proto);
 	if (cfd < 0)
@@ -328,6 +378,15 @@ static int stress_op(struct stress *s, int op, char *buf, size_t len)
 			resets = 1;
 		}
 		break;
+	case 3:	/* killed from outside (conn-kill, ss -K): both ends reset */
+		ret = kill_conn(s->t->proto, sfd);
+		errno = 0;
+		if (!ret && (recv(sfd, buf, len, 0) >= 0 || !killed_err(errno)))
+			ret = -(errno ?: EIO);
+		if (!ret && (recv(cfd, buf, len, 0) >= 0 || !expected_err(errno)))
+			ret = -(errno ?: EIO);
+		resets = 1;
+		break;
 	default: /* the server closes unread: the sender gets a reset */
 		send(cfd, buf, len, MSG_NOSIGNAL);
 		sleep_ms(1);
@@ -355,8 +414,16 @@ static void *stress_thread(void *arg)
 	struct stress *s = arg;
 	char *buf = malloc(16384);
 	unsigned int x = s->id * 7919 + 1;
+	sigset_t set;
 	int op, ret;
 
+	/* The kills' system() children end in SIGCHLD, which would cut a
+	 * blocked recv() with SO_RCVTIMEO short (EINTR) in whichever thread
+	 * took it.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (!buf || topo_enter(s->t, SRV)) {
 		s->errors++;
 		free(buf);
@@ -365,7 +432,7 @@ static void *stress_thread(void *arg)
 	memset(buf, 'a' + s->id, 16384);
 	while (now_ms() < s->end) {
 		x = x * 1103515245 + 12345;
-		op = (x >> 16) % 4;
+		op = (x >> 16) % NOPS;
 		ret = stress_op(s, op, buf, 1024 + (x >> 8) % 15000);
 		if (ret < 0) {
 			if (!s->errors++) {
@@ -381,17 +448,27 @@ static void *stress_thread(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(teardown, stress, 180)
+/* Up to TCPFSM_STRESS_S seconds: the harness's limit is 600. */
+static int stress_secs(void)
 {
-	int secs = is_debug_kernel() ? STRESS_S_DEBUG : STRESS_S;
+	const char *env = getenv("TCPFSM_STRESS_S");
+	int secs = env ? atoi(env) : 0;
+
+	return secs > 0 && secs <= 480 ? secs : STRESS_S;
+}
+
+TEST_F_TIMEOUT(teardown, stress, 600)
+{
+	int secs = stress_secs();
 	struct stress s[STRESS_THREADS];
 	pthread_t th[STRESS_THREADS];
-	long ops[4] = { 0 }, resets = 0, errors = 0;
-	int i, left = -1;
+	long ops[NOPS] = { 0 }, resets = 0, errors = 0;
+	int i, op, left = -1;
 	long long t1;
 
 	if (variant->proto == PROTO_TCPFSM)
 		ASSERT_EQ(0, run_cmd("echo 2000 > /proc/sys/net/tcpfsm/msl_ms"));
+	ASSERT_EQ(0, find_cli_tool());
 	memset(s, 0, sizeof(s));
 	for (i = 0; i < STRESS_THREADS; i++) {
 		s[i].t = &self->t;
@@ -405,20 +482,22 @@ TEST_F_TIMEOUT(teardown, stress, 180)
 	for (i = 0; i < STRESS_THREADS; i++) {
 		pthread_join(th[i], NULL);
 		close(s[i].lfd);
-		ops[0] += s[i].ops[0];
-		ops[1] += s[i].ops[1];
-		ops[2] += s[i].ops[2];
-		ops[3] += s[i].ops[3];
+		for (op = 0; op < NOPS; op++)
+			ops[op] += s[i].ops[op];
 		resets += s[i].resets;
 		errors += s[i].errors;
 		if (s[i].errors)
 			TH_LOG("thread %d: %ld errors, first %s in op %d", i,
 			       s[i].errors, strerror(s[i].first_err), s[i].first_op);
 	}
-	TH_LOG("%d s, %d threads: %ld transfers, %ld client aborts, %ld server aborts, %ld unread closes; %ld resets, %ld errors",
-	       secs, STRESS_THREADS, ops[0], ops[1], ops[2], ops[3], resets, errors);
+	TH_LOG("%d s, %d threads: %ld transfers, %ld client aborts, %ld server aborts, %ld kills, %ld unread closes; %ld resets, %ld errors",
+	       secs, STRESS_THREADS, ops[0], ops[1], ops[2], ops[3], ops[4], resets, errors);
 	EXPECT_EQ(0, errors);
-	EXPECT_LT(100, ops[0] + ops[1] + ops[2] + ops[3]);
+	/* Each kind of operation ran, and ran often. */
+	for (i = 1, op = 0; i < NOPS; i++)
+		if (ops[i] < ops[op])
+			op = i;
+	EXPECT_LT(10, ops[op]) TH_LOG("operation %d ran only %ld times", op, ops[op]);
 
 	/* Orphans finish their close; only TIME_WAIT may stay. */
 	t1 = now_ms() + WAIT_MS * 4;
