@@ -573,8 +573,8 @@ static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
 /*
  * Queue in-order data for the reader.  The bytes of segments that
  * tcpfsm_rcv_copy() picks are copied: first into the tailroom of the tail
- * skb, the rest into a fresh skb (2 KiB for a small rest, else 8 KiB, which
- * the next segments fill), so that the queue's truesize stays close to its
+ * skb, the rest into a fresh skb (2 KiB for a small rest, else at least
+ * 8 KiB, which the next segments fill), so that the queue's truesize stays close to its
  * payload.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
@@ -591,8 +591,9 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tail)
 		off = min_t(unsigned int, skb_tailroom(tail), len);
 	if (off < len) {
-		nskb = alloc_skb(len - off > 1024 ? TCPFSM_RCV_CHUNK :
-				 SKB_WITH_OVERHEAD(2048),
+		nskb = alloc_skb(len - off <= 1024 ? SKB_WITH_OVERHEAD(2048) :
+				 max_t(unsigned int, len - off,
+				       TCPFSM_RCV_CHUNK),
 				 GFP_ATOMIC | __GFP_NOWARN);
 		if (!nskb)
 			goto as_is;
