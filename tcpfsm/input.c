@@ -520,45 +520,105 @@ static int tcpfsm_charge_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Queue in-order data for the reader.  Small segments are copied into the
- * tail skb (or a fresh 2 KiB one) so that tiny segments do not eat the
- * receive buffer in skb overhead.  Consumes @skb on success.
+ * In-order data finds the receive buffer full: give up out-of-order data,
+ * latest first, before in-order data is dropped (tcp_prune_ofo_queue()).
+ * Otherwise a hole's retransmission could find no room for ever, the
+ * buffer held by what waits behind the hole.  Each segment given up
+ * counts as a DropRcvBuf.
+ */
+static void tcpfsm_prune_ooo(struct sock *sk)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	struct sk_buff *skb;
+
+	while (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf) &&
+	       (skb = skb_peek_tail(&tp->ooo_queue))) {
+		__skb_unlink(skb, &tp->ooo_queue);
+		TCPFSM_INC_STATS(sock_net(sk), TCPFSM_MIB_DROP_RCVBUF);
+		kfree_skb(skb);
+	}
+}
+
+/* Payload room of the skbs received bytes are copied into. */
+#define TCPFSM_RCV_CHUNK	SKB_WITH_OVERHEAD(8192)
+
+/*
+ * Whether a segment's bytes are better copied than queued in the skb they
+ * came in: a small segment, or one whose buffer is more overhead than
+ * payload (over veth a 1460-byte segment arrives in a 4 KiB head,
+ * truesize 4352).  The receive buffer is charged with truesize and the
+ * window offers half its free space, which holds only while truesize is
+ * at most twice the payload; queued as they came, such segments fill the
+ * buffer with a third of the data the window let in, and the rest is
+ * dropped (Linux collapses its queue for the same reason, tcp_collapse()).
+ */
+static bool tcpfsm_rcv_copy(const struct sk_buff *skb)
+{
+	return skb->len <= 1024 || skb->truesize > 2 * skb->len;
+}
+
+/* The tail of the receive queue, if @cb's bytes can be appended to it. */
+static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
+				       const struct tcpfsm_skb_cb *cb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+
+	if (!tail || skb_cloned(tail) || skb_is_nonlinear(tail) ||
+	    !skb_tailroom(tail) || TCPFSM_SKB_CB(tail)->end_seq != cb->seq ||
+	    (TCPFSM_SKB_CB(tail)->flags & TCPFSM_FIN))
+		return NULL;
+	return tail;
+}
+
+/*
+ * Queue in-order data for the reader.  The bytes of segments that
+ * tcpfsm_rcv_copy() picks are copied: first into the tailroom of the tail
+ * skb, the rest into a fresh skb (2 KiB for a small rest, else at least
+ * 8 KiB, which the next segments fill), so that the queue's truesize stays close to its
+ * payload.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
-	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
-	unsigned int len = skb->len;
-	struct sk_buff *nskb;
+	unsigned int len = skb->len, off = 0;
+	struct sk_buff *tail = NULL, *nskb = NULL;
 
-	if (len && len <= 1024) {
-		if (tail && !skb_cloned(tail) && !skb_is_nonlinear(tail) &&
-		    skb_tailroom(tail) >= len &&
-		    TCPFSM_SKB_CB(tail)->end_seq == cb->seq &&
-		    !(TCPFSM_SKB_CB(tail)->flags & TCPFSM_FIN)) {
-			if (skb_copy_bits(skb, 0, skb_put(tail, len), len))
-				return -EFAULT;
-			TCPFSM_SKB_CB(tail)->end_seq += len;
-			TCPFSM_SKB_CB(tail)->flags |= cb->flags & TCPFSM_FIN;
-			consume_skb(skb);
-			return 0;
+	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf))
+		tcpfsm_prune_ooo(sk);
+	if (!len || !tcpfsm_rcv_copy(skb))
+		goto as_is;
+	tail = tcpfsm_rcv_tail(sk, cb);
+	if (tail)
+		off = min_t(unsigned int, skb_tailroom(tail), len);
+	if (off < len) {
+		nskb = alloc_skb(len - off <= 1024 ? SKB_WITH_OVERHEAD(2048) :
+				 max_t(unsigned int, len - off,
+				       TCPFSM_RCV_CHUNK),
+				 GFP_ATOMIC | __GFP_NOWARN);
+		if (!nskb)
+			goto as_is;
+		if (tcpfsm_charge_rcv(sk, nskb)) {
+			kfree_skb(nskb);
+			return -ENOBUFS;
 		}
-		nskb = alloc_skb(SKB_WITH_OVERHEAD(2048), GFP_ATOMIC);
-		if (nskb) {
-			if (skb_copy_bits(skb, 0, skb_put(nskb, len), len)) {
-				kfree_skb(nskb);
-				return -EFAULT;
-			}
-			*TCPFSM_SKB_CB(nskb) = *cb;
-			if (tcpfsm_charge_rcv(sk, nskb)) {
-				kfree_skb(nskb);
-				return -ENOBUFS;
-			}
-			consume_skb(skb);
-			__skb_queue_tail(&sk->sk_receive_queue, nskb);
-			return 0;
-		}
+		*TCPFSM_SKB_CB(nskb) = *cb;
+		TCPFSM_SKB_CB(nskb)->seq = cb->seq + off;
+		/* Cannot fail: the offsets are within @skb. */
+		skb_copy_bits(skb, off, skb_put(nskb, len - off), len - off);
 	}
+	/* The tail's room is charged already: filling it costs nothing. */
+	if (off) {
+		skb_copy_bits(skb, 0, skb_put(tail, off), off);
+		TCPFSM_SKB_CB(tail)->end_seq += off;
+		if (!nskb)
+			TCPFSM_SKB_CB(tail)->flags |= cb->flags & TCPFSM_FIN;
+	}
+	if (nskb)
+		__skb_queue_tail(&sk->sk_receive_queue, nskb);
+	consume_skb(skb);
+	return 0;
+
+as_is:
 	if (tcpfsm_charge_rcv(sk, skb))
 		return -ENOBUFS;
 	skb_dst_drop(skb);

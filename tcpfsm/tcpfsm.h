@@ -393,7 +393,15 @@ void tcpfsm_put_port(struct sock *sk);
 int tcpfsm_hash_connect(struct sock *sk);
 
 /* output.c */
-#define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(128 + MAX_HEADER)
+/*
+ * Headroom of our skbs: our header (24 bytes at most) and IP's (60) push
+ * into it, the link layer's MAX_HEADER after that (ip_finish_output2()
+ * expands a head that lacks it).  64 rather than TCP's 128 spare, so that
+ * a 1460-byte segment (MTU 1500) fits a 2 KiB skb head, truesize 2304,
+ * and not a 4 KiB one, 4352: received over veth as it was sent, that
+ * buffer is what the receive buffer is charged.
+ */
+#define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(64 + MAX_HEADER)
 #define TCPFSM_MIN_MSS		64
 #define TCPFSM_DEFAULT_MSS	536	/* RFC 9293 §3.7.1 */
 /* Payload room of a small skb (a short write; received bytes copied). */
