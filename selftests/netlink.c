@@ -882,6 +882,7 @@ TEST_F(nl, bad_attrs)
 {
 	struct sockaddr_in l, r;
 	struct nl *nl = &self->nl;
+	struct conn c;
 	struct req q;
 
 	names(self->cfd, &l, &r);
@@ -944,6 +945,34 @@ TEST_F(nl, bad_attrs)
 	put_tuple(&q, &l, &r);
 	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
 	EXPECT_NE(0, nl->ext_msg[0]);
+
+	/* conn-kill: the same checks of its 4-tuple. */
+	names(self->cfd, &l, &r);
+	req_init(nl, &q, nl->family, TCPFSM_CMD_CONN_KILL, 0);
+	put_u32(&q, TCPFSM_A_CONN_LOCAL_ADDR, l.sin_addr.s_addr);
+	put_u16(&q, TCPFSM_A_CONN_LOCAL_PORT, l.sin_port);
+	put_u16(&q, TCPFSM_A_CONN_REMOTE_PORT, r.sin_port);
+	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
+	EXPECT_EQ(TCPFSM_A_CONN_REMOTE_ADDR, nl->ext_miss);
+	req_init(nl, &q, nl->family, TCPFSM_CMD_CONN_KILL, 0);
+	put_tuple(&q, &l, &r);
+	put_u32(&q, TCPFSM_A_CONN_STATE, TCPFSM_CONN_STATE_CLOSED);
+	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
+	EXPECT_LT(0, nl->ext_offs);
+	l.sin_port = 0;
+	req_init(nl, &q, nl->family, TCPFSM_CMD_CONN_KILL, 0);
+	put_tuple(&q, &l, &r);
+	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
+	EXPECT_STREQ("local port must not be 0", nl->ext_msg);
+
+	/* A command the family does not have. */
+	req_init(nl, &q, nl->family, TCPFSM_CMD_MAX + 1, 0);
+	EXPECT_EQ(-EOPNOTSUPP, nl_talk(nl, &q, NULL, NULL));
+
+	/* None of it touched the connection. */
+	names(self->cfd, &l, &r);
+	EXPECT_EQ(0, conn_get(nl, &l, &r, &c));
+	EXPECT_EQ(TCPFSM_CONN_STATE_ESTABLISHED, c.state);
 }
 
 struct stats {
@@ -1001,6 +1030,44 @@ TEST_F(nl, stats)
 	EXPECT_EQ((__u64)proc_stat("InSegs"), st.v[TCPFSM_A_STATS_IN_SEGS]);
 	EXPECT_EQ((__u64)proc_stat("TimeWaitEntered"),
 		  st.v[TCPFSM_A_STATS_TIME_WAIT_ENTERED]);
+}
+
+/*
+ * A second netns sees none of the first one's connections and counters
+ * (events: events_life), and cannot kill them.
+ */
+TEST_F(nl, second_netns)
+{
+	struct stats st = { 0 };
+	struct sockaddr_in l, r;
+	struct conns cs;
+	struct conn c;
+	struct nl nl2;
+	struct req q;
+	char b;
+
+	names(self->cfd, &l, &r);
+	ASSERT_EQ(0, private_netns());
+	ASSERT_EQ(0, nl_open(&nl2));
+	ASSERT_EQ(0, conn_dump(&nl2, 0, 0, &cs));
+	EXPECT_EQ(0, cs.n);
+	free(cs.v);
+	EXPECT_EQ(-ENOENT, conn_get(&nl2, &l, &r, &c));
+	EXPECT_EQ(-ENOENT, conn_get(&nl2, &self->laddr,
+				    &(struct sockaddr_in){ .sin_family = AF_INET },
+				    &c));
+	EXPECT_EQ(-ENOENT, conn_kill(&nl2, &l, &r));
+	req_init(&nl2, &q, nl2.family, TCPFSM_CMD_STATS_GET, 0);
+	ASSERT_EQ(0, nl_talk(&nl2, &q, stats_cb, &st));
+	EXPECT_EQ(0ULL, st.v[TCPFSM_A_STATS_ACTIVE_OPENS]);
+	EXPECT_EQ(0ULL, st.v[TCPFSM_A_STATS_PASSIVE_OPENS]);
+	EXPECT_EQ(0ULL, st.v[TCPFSM_A_STATS_IN_SEGS]);
+	close(nl2.fd);
+	/* The first netns's connection is untouched. */
+	ASSERT_EQ(1, write(self->cfd, "x", 1));
+	ASSERT_EQ(1, read(self->sfd, &b, 1));
+	ASSERT_EQ(0, conn_get(&self->nl, &l, &r, &c));
+	EXPECT_EQ(TCPFSM_CONN_STATE_ESTABLISHED, c.state);
 }
 
 /*
