@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # lib.sh: TAP helpers for the shell selftests, sourced by them:
 #   . "$(dirname "$(readlink -f "$0")")/lib.sh"
