@@ -1179,8 +1179,8 @@ TEST(events_life)
 /*
  * A dump of many connections across many messages, while others come and
  * go: every connection present throughout is there exactly once, and no
- * 4-tuple twice.  100,000 connections (200,000 sockets), 20,000 on the
- * debug kernel (KASAN and kmemleak under TCG: 5-10 times slower);
+ * 4-tuple twice.  100,000 connections (200,000 sockets), 2,000 on the
+ * debug kernel (KASAN and kmemleak under TCG: 20,000 took over 15 min);
  * TCPFSM_NL_DUMP_N sets another count.  They are made in the test's body,
  * whose limit is its own, not in a fixture's set-up (30 s).
  */
@@ -1276,7 +1276,7 @@ TEST_F_TIMEOUT(many, dump_many, 1000)
 {
 	const char *env = getenv("TCPFSM_NL_DUMP_N");
 	bool debug = !access("/sys/kernel/debug/kmemleak", F_OK);
-	int n = env ? atoi(env) : debug ? 20000 : 100000;
+	int n = env ? atoi(env) : debug ? 2000 : 100000;
 	int ntw = n / 10, i, lfd, chl;
 	struct sockaddr_in la, ca;
 	struct conns cs = { 0 };
@@ -1292,7 +1292,7 @@ TEST_F_TIMEOUT(many, dump_many, 1000)
 	if (env)
 		TH_LOG("%d connections: TCPFSM_NL_DUMP_N", n);
 	else if (debug)
-		TH_LOG("%d connections, not 100000: the debug kernel (KASAN, kmemleak) is 5-10 times slower",
+		TH_LOG("%d connections, not 100000: on the debug kernel (KASAN, kmemleak) 20000 took over 15 min under TCG",
 		       n);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	ASSERT_EQ(0, private_netns());
