@@ -1180,8 +1180,8 @@ TEST(events_life)
  * A dump of many connections across many messages, while others come and
  * go: every connection present throughout is there exactly once, and no
  * 4-tuple twice.  100,000 connections (200,000 sockets), 2,000 on the
- * debug kernel (KASAN and kmemleak under TCG: 20,000 did not finish in 10 min);
- * TCPFSM_NL_DUMP_N sets another count.  They are made in the test's body,
+ * debug kernel (KASAN and kmemleak under TCG: 20,000 did not finish in
+ * 10 min); TCPFSM_NL_DUMP_N sets another count.  They are made in the test's body,
  * whose limit is its own, not in a fixture's set-up (30 s).
  */
 static int cmp_conn(const void *a, const void *b)
