@@ -9,32 +9,10 @@
 # (scripts/guest-check does that in the VM).
 set -u
 
-ksft_skip=4
-fails=0
-n=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	fails=$((fails + 1))
-	echo "not ok $n $1"
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@" >/tmp/module.sh.out 2>&1; then
-		ok "$name"
-		sed 's/^/# /' /tmp/module.sh.out
-	else
-		not_ok "$name"
-		sed 's/^/# /' /tmp/module.sh.out
-	fi
-}
+# shellcheck disable=SC1091
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+# Every check's output is shown: the figures are in it.
+CHECK_VERBOSE=1
 
 loaded() {
 	grep -q '^tcpfsm ' /proc/modules

@@ -177,6 +177,9 @@ static void save_extack(struct nl *nl, struct nlmsghdr *nlh)
  * Send @r and read until its ACK or DONE, calling @cb for each message.
  * Return: 0, or the request's negative errno.
  */
+/* recv()s done by nl_talk(): a dump's messages (each one a resume). */
+static int nl_recvs;
+
 static int nl_talk(struct nl *nl, struct req *r, msg_cb cb, void *arg)
 {
 	static char buf[NL_BUF];
@@ -191,6 +194,7 @@ static int nl_talk(struct nl *nl, struct req *r, msg_cb cb, void *arg)
 		n = recv(nl->fd, buf, sizeof(buf), 0);
 		if (n < 0)
 			return -errno;
+		nl_recvs++;
 		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, n);
 		     nlh = NLMSG_NEXT(nlh, n)) {
 			if (nlh->nlmsg_seq != r->nlh.nlmsg_seq)
@@ -558,6 +562,106 @@ TEST_F(nl, do_by_tuple)
 	EXPECT_STREQ("no such connection", self->nl.ext_msg);
 }
 
+/* Events until @done says so or @ms pass; returns how many. */
+static int read_events(struct nl *nl, struct conns *cs, int ms,
+		       bool (*done)(const struct conns *, void *), void *arg)
+{
+	static char buf[NL_BUF];
+	long long end = now_ms() + ms;
+	struct nlmsghdr *nlh;
+	struct pollfd p = { .fd = nl->fd, .events = POLLIN };
+	int n;
+
+	while (now_ms() < end && !(done && done(cs, arg))) {
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n))
+			if (nlh->nlmsg_type == nl->family)
+				collect_cb(nlh, cs);
+	}
+	return cs->n;
+}
+
+struct tuple2 {
+	struct sockaddr_in l, r;
+};
+
+/* The TIME_WAIT entry of @arg's 4-tuple ended: the life's last event. */
+static bool tw_closed(const struct conns *cs, void *arg)
+{
+	const struct tuple2 *t = arg;
+	int i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].cmd == TCPFSM_CMD_TRANSITION_NTF &&
+		    cs->v[i].old_state == TCPFSM_CONN_STATE_TIME_WAIT &&
+		    same(&cs->v[i].l, &t->l) && same(&cs->v[i].r, &t->r))
+			return true;
+	return false;
+}
+
+struct step {
+	int from, to, cause;
+};
+
+/*
+ * @l/@r's transition events are exactly @want, in order; *@last: the
+ * index in @cs of the last one.
+ */
+static bool life_is(struct __test_metadata *_metadata,
+		    const struct conns *cs, const struct sockaddr_in *l,
+		    const struct sockaddr_in *r, const struct step *want,
+		    int n, int *last)
+{
+	int i, k = 0;
+	bool ok = true;
+
+	for (i = 0; i < cs->n; i++) {
+		const struct conn *c = &cs->v[i];
+
+		if (c->cmd != TCPFSM_CMD_TRANSITION_NTF || !same(&c->l, l) ||
+		    !same(&c->r, r))
+			continue;
+		if (k >= n || c->old_state != want[k].from ||
+		    c->state != want[k].to || c->cause != want[k].cause) {
+			TH_LOG("event %d: %d -> %d cause %d, unexpected", k,
+			       c->old_state, c->state, c->cause);
+			ok = false;
+		}
+		k++;
+		*last = i;
+	}
+	if (k != n) {
+		TH_LOG("%d events for the connection, %d expected", k, n);
+		ok = false;
+	}
+	return ok;
+}
+
+/* Is (from, to, cause) among @l/@r's transition events, after *@at? */
+static bool saw(const struct conns *cs, const struct sockaddr_in *l,
+		const struct sockaddr_in *r, int from, int to, int cause,
+		int *at)
+{
+	int i;
+
+	for (i = *at; i < cs->n; i++) {
+		const struct conn *c = &cs->v[i];
+
+		if (c->cmd == TCPFSM_CMD_TRANSITION_NTF && same(&c->l, l) &&
+		    same(&c->r, r) && c->old_state == from && c->state == to &&
+		    c->cause == cause) {
+			*at = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int count_tuple(const struct conns *cs, const struct sockaddr_in *l,
 			  const struct sockaddr_in *r, int state)
 {
@@ -575,7 +679,9 @@ TEST_F(nl, dump_filters)
 {
 	struct sockaddr_in l2addr, l, r, zero = { .sin_family = AF_INET };
 	int l2, c[3], s[3], i, tc, ts;
-	struct conns cs;
+	struct conns cs, ev;
+	struct tuple2 t;
+	struct nl ev_nl;
 	struct conn tw;
 	char b;
 
@@ -586,6 +692,8 @@ TEST_F(nl, dump_filters)
 	/* One in TIME_WAIT: the client closes first. */
 	ASSERT_EQ(0, pair(self->lfd, &self->laddr, &tc, &ts));
 	names(tc, &l, &r);
+	t.l = l;
+	t.r = r;
 	close(tc);
 	ASSERT_EQ(0, read(ts, &b, 1));
 	close(ts);
@@ -623,15 +731,42 @@ TEST_F(nl, dump_filters)
 	EXPECT_EQ(3, cs.n);
 	free(cs.v);
 
-	/* The TIME_WAIT entry by its 4-tuple. */
+	/*
+	 * The TIME_WAIT entry by its 4-tuple.  Of the history it keeps the
+	 * move into TIME_WAIT; the count is the connection's (connect,
+	 * SYN+ACK, close, ACK of FIN, FIN).
+	 */
 	ASSERT_EQ(0, conn_get(&self->nl, &l, &r, &tw));
 	EXPECT_EQ(TCPFSM_CONN_STATE_TIME_WAIT, tw.state);
 	EXPECT_EQ(TCPFSM_TIMER_KIND_TIME_WAIT, tw.timer);
+	EXPECT_EQ(5, tw.hist_count);
+	ASSERT_EQ(1, tw.nhist);
+	EXPECT_EQ(TCPFSM_CONN_STATE_FIN_WAIT_2, tw.hist[0].from);
+	EXPECT_EQ(TCPFSM_CONN_STATE_TIME_WAIT, tw.hist[0].to);
+	EXPECT_EQ(TCPFSM_CAUSE_RCV_FIN, tw.hist[0].cause);
+	EXPECT_NE(0ULL, tw.hist[0].time_ns);
 
-	/* conn-kill ends it at once, as ss -K does TCP's (tcp_abort()). */
+	/*
+	 * conn-kill ends it at once, as ss -K does TCP's (tcp_abort()),
+	 * and that is the connection's last event.
+	 */
+	ASSERT_EQ(0, nl_open(&ev_nl));
+	ASSERT_EQ(0, nl_subscribe(&ev_nl));
 	EXPECT_EQ(0, conn_kill(&self->nl, &l, &r));
 	EXPECT_EQ(-ENOENT, conn_get(&self->nl, &l, &r, &tw));
 	EXPECT_EQ(-ENOENT, conn_kill(&self->nl, &l, &r));
+	memset(&ev, 0, sizeof(ev));
+	read_events(&ev_nl, &ev, 10000, tw_closed, &t);
+	ASSERT_EQ(1, ev.n);
+	EXPECT_EQ(TCPFSM_CMD_TRANSITION_NTF, ev.v[0].cmd);
+	EXPECT_TRUE(same(&ev.v[0].l, &l));
+	EXPECT_TRUE(same(&ev.v[0].r, &r));
+	EXPECT_EQ(TCPFSM_CONN_STATE_TIME_WAIT, ev.v[0].old_state);
+	EXPECT_EQ(TCPFSM_CONN_STATE_CLOSED, ev.v[0].state);
+	EXPECT_EQ(TCPFSM_CAUSE_ABORT, ev.v[0].cause);
+	EXPECT_FALSE(ev.v[0].has_lateness);
+	free(ev.v);
+	close(ev_nl.fd);
 
 	for (i = 0; i < 3; i++) {
 		close(c[i]);
@@ -747,6 +882,7 @@ TEST_F(nl, bad_attrs)
 {
 	struct sockaddr_in l, r;
 	struct nl *nl = &self->nl;
+	struct conn c;
 	struct req q;
 
 	names(self->cfd, &l, &r);
@@ -809,6 +945,34 @@ TEST_F(nl, bad_attrs)
 	put_tuple(&q, &l, &r);
 	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
 	EXPECT_NE(0, nl->ext_msg[0]);
+
+	/* conn-kill: the same checks of its 4-tuple. */
+	names(self->cfd, &l, &r);
+	req_init(nl, &q, nl->family, TCPFSM_CMD_CONN_KILL, 0);
+	put_u32(&q, TCPFSM_A_CONN_LOCAL_ADDR, l.sin_addr.s_addr);
+	put_u16(&q, TCPFSM_A_CONN_LOCAL_PORT, l.sin_port);
+	put_u16(&q, TCPFSM_A_CONN_REMOTE_PORT, r.sin_port);
+	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
+	EXPECT_EQ(TCPFSM_A_CONN_REMOTE_ADDR, nl->ext_miss);
+	req_init(nl, &q, nl->family, TCPFSM_CMD_CONN_KILL, 0);
+	put_tuple(&q, &l, &r);
+	put_u32(&q, TCPFSM_A_CONN_STATE, TCPFSM_CONN_STATE_CLOSED);
+	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
+	EXPECT_LT(0, nl->ext_offs);
+	l.sin_port = 0;
+	req_init(nl, &q, nl->family, TCPFSM_CMD_CONN_KILL, 0);
+	put_tuple(&q, &l, &r);
+	EXPECT_EQ(-EINVAL, nl_talk(nl, &q, NULL, NULL));
+	EXPECT_STREQ("local port must not be 0", nl->ext_msg);
+
+	/* A command the family does not have. */
+	req_init(nl, &q, nl->family, TCPFSM_CMD_MAX + 1, 0);
+	EXPECT_EQ(-EOPNOTSUPP, nl_talk(nl, &q, NULL, NULL));
+
+	/* None of it touched the connection. */
+	names(self->cfd, &l, &r);
+	EXPECT_EQ(0, conn_get(nl, &l, &r, &c));
+	EXPECT_EQ(TCPFSM_CONN_STATE_ESTABLISHED, c.state);
 }
 
 struct stats {
@@ -868,64 +1032,42 @@ TEST_F(nl, stats)
 		  st.v[TCPFSM_A_STATS_TIME_WAIT_ENTERED]);
 }
 
-/* Events until @done says so or @ms pass; returns how many. */
-static int read_events(struct nl *nl, struct conns *cs, int ms,
-		       bool (*done)(const struct conns *, void *), void *arg)
+/*
+ * A second netns sees none of the first one's connections and counters
+ * (events: events_life), and cannot kill them.
+ */
+TEST_F(nl, second_netns)
 {
-	static char buf[NL_BUF];
-	long long end = now_ms() + ms;
-	struct nlmsghdr *nlh;
-	struct pollfd p = { .fd = nl->fd, .events = POLLIN };
-	int n;
-
-	while (now_ms() < end && !(done && done(cs, arg))) {
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		n = recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n <= 0)
-			continue;
-		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, n);
-		     nlh = NLMSG_NEXT(nlh, n))
-			if (nlh->nlmsg_type == nl->family)
-				collect_cb(nlh, cs);
-	}
-	return cs->n;
-}
-
-struct tuple2 {
+	struct stats st = { 0 };
 	struct sockaddr_in l, r;
-};
+	struct conns cs;
+	struct conn c;
+	struct nl nl2;
+	struct req q;
+	char b;
 
-static bool reaped(const struct conns *cs, void *arg)
-{
-	const struct tuple2 *t = arg;
-	int i;
-
-	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].cmd == TCPFSM_CMD_TW_REAPED_NTF &&
-		    same(&cs->v[i].l, &t->l) && same(&cs->v[i].r, &t->r))
-			return true;
-	return false;
-}
-
-/* Is (from, to, cause) among @l/@r's transition events, after *@at? */
-static bool saw(const struct conns *cs, const struct sockaddr_in *l,
-		const struct sockaddr_in *r, int from, int to, int cause,
-		int *at)
-{
-	int i;
-
-	for (i = *at; i < cs->n; i++) {
-		const struct conn *c = &cs->v[i];
-
-		if (c->cmd == TCPFSM_CMD_TRANSITION_NTF && same(&c->l, l) &&
-		    same(&c->r, r) && c->old_state == from && c->state == to &&
-		    c->cause == cause) {
-			*at = i + 1;
-			return true;
-		}
-	}
-	return false;
+	names(self->cfd, &l, &r);
+	ASSERT_EQ(0, private_netns());
+	ASSERT_EQ(0, nl_open(&nl2));
+	ASSERT_EQ(0, conn_dump(&nl2, 0, 0, &cs));
+	EXPECT_EQ(0, cs.n);
+	free(cs.v);
+	EXPECT_EQ(-ENOENT, conn_get(&nl2, &l, &r, &c));
+	EXPECT_EQ(-ENOENT, conn_get(&nl2, &self->laddr,
+				    &(struct sockaddr_in){ .sin_family = AF_INET },
+				    &c));
+	EXPECT_EQ(-ENOENT, conn_kill(&nl2, &l, &r));
+	req_init(&nl2, &q, nl2.family, TCPFSM_CMD_STATS_GET, 0);
+	ASSERT_EQ(0, nl_talk(&nl2, &q, stats_cb, &st));
+	EXPECT_EQ(0ULL, st.v[TCPFSM_A_STATS_ACTIVE_OPENS]);
+	EXPECT_EQ(0ULL, st.v[TCPFSM_A_STATS_PASSIVE_OPENS]);
+	EXPECT_EQ(0ULL, st.v[TCPFSM_A_STATS_IN_SEGS]);
+	close(nl2.fd);
+	/* The first netns's connection is untouched. */
+	ASSERT_EQ(1, write(self->cfd, "x", 1));
+	ASSERT_EQ(1, read(self->sfd, &b, 1));
+	ASSERT_EQ(0, conn_get(&self->nl, &l, &r, &c));
+	EXPECT_EQ(TCPFSM_CONN_STATE_ESTABLISHED, c.state);
 }
 
 /*
@@ -935,7 +1077,34 @@ static bool saw(const struct conns *cs, const struct sockaddr_in *l,
  */
 TEST(events_life)
 {
+	static const struct step active[] = {
+		{ TCPFSM_CONN_STATE_CLOSED, TCPFSM_CONN_STATE_SYN_SENT,
+		  TCPFSM_CAUSE_CONNECT },
+		{ TCPFSM_CONN_STATE_SYN_SENT, TCPFSM_CONN_STATE_ESTABLISHED,
+		  TCPFSM_CAUSE_RCV_SYN_ACK },
+		{ TCPFSM_CONN_STATE_ESTABLISHED, TCPFSM_CONN_STATE_FIN_WAIT_1,
+		  TCPFSM_CAUSE_CLOSE },
+		{ TCPFSM_CONN_STATE_FIN_WAIT_1, TCPFSM_CONN_STATE_FIN_WAIT_2,
+		  TCPFSM_CAUSE_RCV_ACK_OF_FIN },
+		{ TCPFSM_CONN_STATE_FIN_WAIT_2, TCPFSM_CONN_STATE_TIME_WAIT,
+		  TCPFSM_CAUSE_RCV_FIN },
+		{ TCPFSM_CONN_STATE_TIME_WAIT, TCPFSM_CONN_STATE_CLOSED,
+		  TCPFSM_CAUSE_TIMEOUT_2MSL },
+	};
+	static const struct step passive[] = {
+		{ TCPFSM_CONN_STATE_LISTEN, TCPFSM_CONN_STATE_SYN_RECEIVED,
+		  TCPFSM_CAUSE_RCV_SYN },
+		{ TCPFSM_CONN_STATE_SYN_RECEIVED, TCPFSM_CONN_STATE_ESTABLISHED,
+		  TCPFSM_CAUSE_RCV_ACK },
+		{ TCPFSM_CONN_STATE_ESTABLISHED, TCPFSM_CONN_STATE_CLOSE_WAIT,
+		  TCPFSM_CAUSE_RCV_FIN },
+		{ TCPFSM_CONN_STATE_CLOSE_WAIT, TCPFSM_CONN_STATE_LAST_ACK,
+		  TCPFSM_CAUSE_CLOSE },
+		{ TCPFSM_CONN_STATE_LAST_ACK, TCPFSM_CONN_STATE_CLOSED,
+		  TCPFSM_CAUSE_RCV_ACK_OF_FIN },
+	};
 	struct sockaddr_in la, zero = { .sin_family = AF_INET };
+	int last = -1;
 	struct conns ev = { 0 }, other_ev = { 0 };
 	struct nl nl, other;
 	struct tuple2 t;
@@ -961,48 +1130,29 @@ TEST(events_life)
 	close(c);				/* active close */
 	ASSERT_EQ(0, read(s, &b, 1));		/* their FIN */
 	close(s);				/* passive close */
-	read_events(&nl, &ev, 5000, reaped, &t);
+	read_events(&nl, &ev, 20000, tw_closed, &t);
 	close(lfd);
 
 	at = 0;
 	EXPECT_TRUE(saw(&ev, &la, &zero, TCPFSM_CONN_STATE_CLOSED,
 			TCPFSM_CONN_STATE_LISTEN, TCPFSM_CAUSE_LISTEN, &at));
-	/* The active closer. */
-	at = 0;
-	EXPECT_TRUE(saw(&ev, &t.l, &t.r, TCPFSM_CONN_STATE_CLOSED,
-			TCPFSM_CONN_STATE_SYN_SENT, TCPFSM_CAUSE_CONNECT, &at));
-	EXPECT_TRUE(saw(&ev, &t.l, &t.r, TCPFSM_CONN_STATE_SYN_SENT,
-			TCPFSM_CONN_STATE_ESTABLISHED,
-			TCPFSM_CAUSE_RCV_SYN_ACK, &at));
-	EXPECT_TRUE(saw(&ev, &t.l, &t.r, TCPFSM_CONN_STATE_ESTABLISHED,
-			TCPFSM_CONN_STATE_FIN_WAIT_1, TCPFSM_CAUSE_CLOSE, &at));
-	EXPECT_TRUE(saw(&ev, &t.l, &t.r, TCPFSM_CONN_STATE_FIN_WAIT_1,
-			TCPFSM_CONN_STATE_FIN_WAIT_2,
-			TCPFSM_CAUSE_RCV_ACK_OF_FIN, &at));
-	EXPECT_TRUE(saw(&ev, &t.l, &t.r, TCPFSM_CONN_STATE_FIN_WAIT_2,
-			TCPFSM_CONN_STATE_TIME_WAIT, TCPFSM_CAUSE_RCV_FIN, &at));
-	/* The passive closer. */
-	at = 0;
-	EXPECT_TRUE(saw(&ev, &t.r, &t.l, TCPFSM_CONN_STATE_SYN_RECEIVED,
-			TCPFSM_CONN_STATE_ESTABLISHED, TCPFSM_CAUSE_RCV_ACK,
-			&at));
-	EXPECT_TRUE(saw(&ev, &t.r, &t.l, TCPFSM_CONN_STATE_ESTABLISHED,
-			TCPFSM_CONN_STATE_CLOSE_WAIT, TCPFSM_CAUSE_RCV_FIN,
-			&at));
-	EXPECT_TRUE(saw(&ev, &t.r, &t.l, TCPFSM_CONN_STATE_CLOSE_WAIT,
-			TCPFSM_CONN_STATE_LAST_ACK, TCPFSM_CAUSE_CLOSE, &at));
-	EXPECT_TRUE(saw(&ev, &t.r, &t.l, TCPFSM_CONN_STATE_LAST_ACK,
-			TCPFSM_CONN_STATE_CLOSED, TCPFSM_CAUSE_RCV_ACK_OF_FIN,
-			&at));
-	/* TIME_WAIT reaped, after its 2 MSL, not long after. */
-	ASSERT_TRUE(reaped(&ev, &t));
-	for (i = 0; i < ev.n; i++) {
-		if (ev.v[i].cmd != TCPFSM_CMD_TW_REAPED_NTF)
-			continue;
-		EXPECT_TRUE(ev.v[i].has_lateness);
-		EXPECT_GT(1000000000ULL, ev.v[i].lateness_ns);
-		EXPECT_NE(0ULL, ev.v[i].time_ns);
+	/*
+	 * The active closer, all of it: the socket hands over to its
+	 * TIME_WAIT entry without an event, the entry's end is the last.
+	 */
+	EXPECT_TRUE(life_is(_metadata, &ev, &t.l, &t.r, active,
+			    ARRAY_SIZE(active), &last));
+	/* That last one is the entry reaped, with its lateness. */
+	if (last >= 0) {
+		EXPECT_TRUE(ev.v[last].has_lateness);
+		EXPECT_GT(1000000000ULL, ev.v[last].lateness_ns);
 	}
+	/* The passive closer, from its first state on the listener. */
+	last = -1;
+	EXPECT_TRUE(life_is(_metadata, &ev, &t.r, &t.l, passive,
+			    ARRAY_SIZE(passive), &last));
+	if (last >= 0)
+		EXPECT_FALSE(ev.v[last].has_lateness);
 	for (i = 0; i < ev.n; i++) {
 		if (ev.v[i].cmd == TCPFSM_CMD_TRANSITION_NTF)
 			EXPECT_NE(0ULL, ev.v[i].time_ns);
@@ -1029,8 +1179,10 @@ TEST(events_life)
 /*
  * A dump of many connections across many messages, while others come and
  * go: every connection present throughout is there exactly once, and no
- * 4-tuple twice.  TCPFSM_NL_DUMP_N sets how many (default 2000, which
- * fits the harness's 30 s in a TCG guest; 20000 takes about 10 s).
+ * 4-tuple twice.  100,000 connections (200,000 sockets), 2,000 on the
+ * debug kernel (KASAN and kmemleak under TCG: 20,000 did not finish in
+ * 10 min); TCPFSM_NL_DUMP_N sets another count.  They are made in the test's body,
+ * whose limit is its own, not in a fixture's set-up (30 s).
  */
 static int cmp_conn(const void *a, const void *b)
 {
@@ -1073,6 +1225,40 @@ static void churn_accept(int lfd)
 	}
 }
 
+/*
+ * The client end of connection @i, bound: 20,000 ports on each of
+ * 127.3.0.1, .2, ...  (one address has too few ports for 100,000).
+ */
+static int bound_client(int i)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(0x7f030001 + i / 20000),
+		.sin_port = htons(20000 + i % 20000),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+
+	if (fd >= 0 && bind(fd, (void *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static long mem_available_mb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
 /* A fixture only for its longer time limit: the debug kernel is slow. */
 FIXTURE(many) {
 	int unused;
@@ -1086,24 +1272,32 @@ FIXTURE_TEARDOWN(many)
 {
 }
 
-TEST_F_TIMEOUT(many, dump_many, 400)
+TEST_F_TIMEOUT(many, dump_many, 1000)
 {
 	const char *env = getenv("TCPFSM_NL_DUMP_N");
-	int n = env ? atoi(env) : 2000, ntw = n / 10, i, lfd, chl;
+	bool debug = !access("/sys/kernel/debug/kmemleak", F_OK);
+	int n = env ? atoi(env) : debug ? 2000 : 100000;
+	int ntw = n / 10, i, lfd, chl;
 	struct sockaddr_in la, ca;
 	struct conns cs = { 0 };
 	struct conn *want;
 	int nwant = 0, found, dups = 0, j;
-	int *cfd, *sfd, small = 16384;
+	int *cfd, *sfd, small = 16384, msgs;
 	pid_t pid[2];
 	long long t0;
 	struct rlimit rl = { 4 * n + 256, 4 * n + 256 };
 	struct nl nl;
 	char b;
 
+	if (env)
+		TH_LOG("%d connections: TCPFSM_NL_DUMP_N", n);
+	else if (debug)
+		TH_LOG("%d connections, not 100000: on the debug kernel (KASAN, kmemleak) 20000 did not finish in 10 min under TCG",
+		       n);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	ASSERT_EQ(0, private_netns());
 	ASSERT_EQ(0, nl_open(&nl));
+	TH_LOG("MemAvailable before: %ld MB", mem_available_mb());
 	cfd = calloc(n, sizeof(*cfd));
 	sfd = calloc(n, sizeof(*sfd));
 	want = calloc(2 * n + 2, sizeof(*want));
@@ -1115,7 +1309,11 @@ TEST_F_TIMEOUT(many, dump_many, 400)
 	nwant++;
 	t0 = now_ms();
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, pair(lfd, &la, &cfd[i], &sfd[i]));
+		cfd[i] = bound_client(i);
+		ASSERT_LE(0, cfd[i]);
+		ASSERT_EQ(0, connect(cfd[i], (const void *)&la, sizeof(la)));
+		sfd[i] = accept(lfd, NULL, NULL);
+		ASSERT_LE(0, sfd[i]);
 		names(cfd[i], &want[nwant].l, &want[nwant].r);
 		want[nwant + 1].l = want[nwant].r;
 		want[nwant + 1].r = want[nwant].l;
@@ -1128,8 +1326,8 @@ TEST_F_TIMEOUT(many, dump_many, 400)
 		close(sfd[i]);
 		cfd[i] = sfd[i] = -1;
 	}
-	TH_LOG("%d connections (%d in TIME_WAIT) set up in %lld ms", n, ntw,
-	       now_ms() - t0);
+	TH_LOG("%d connections (%d in TIME_WAIT) set up in %lld ms; MemAvailable %ld MB",
+	       n, ntw, now_ms() - t0, mem_available_mb());
 	/* The server ends are gone: wait for them to be closed. */
 	for (i = 0; i < ntw; i++)
 		want[1 + 2 * i + 1].state = 1;	/* not expected */
@@ -1152,8 +1350,12 @@ TEST_F_TIMEOUT(many, dump_many, 400)
 	/* Let the TIME_WAIT hand-overs settle. */
 	usleep(200000);
 	t0 = now_ms();
+	msgs = nl_recvs;
 	ASSERT_EQ(0, conn_dump(&nl, 0, 0, &cs));
-	TH_LOG("dump: %d entries in %lld ms", cs.n, now_ms() - t0);
+	TH_LOG("dump: %d entries in %d messages in %lld ms", cs.n,
+	       nl_recvs - msgs, now_ms() - t0);
+	/* Many messages (about 140 entries each): many resumes. */
+	EXPECT_LT(10, nl_recvs - msgs);
 	kill(pid[0], SIGKILL);
 	kill(pid[1], SIGKILL);
 	waitpid(pid[0], NULL, 0);

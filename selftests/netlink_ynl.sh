@@ -12,8 +12,10 @@ if [ -z "${TCPFSM_YNL_INNER:-}" ]; then
 	TCPFSM_YNL_INNER=1 exec unshare -n "$0" "$@"
 fi
 
-here=$(cd "$(dirname "$0")" && pwd -P)
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd -P)
 top=$(dirname "$here")
+# shellcheck disable=SC1091
+. "$here/lib.sh"
 # shellcheck disable=SC1091
 . "$top/.cache/kvers"
 ynl=$LINUX_SRC/tools/net/ynl
@@ -22,25 +24,15 @@ schema=$LINUX_SRC/Documentation/netlink/genetlink.yaml
 tmp=$(mktemp -d)
 trap 'kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT
 holder=
-n=0
-rc=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		rc=1
-	fi
-}
+# Deadline for waits on a condition: cli.py (python, YAML) is slow on the
+# debug kernel under TCG; a condition met returns at once.
+T=120
 
 cli() {
 	python3 "$ynl/cli.py" --spec "$spec" --schema "$schema" "$@"
 }
 
 echo "TAP version 13"
-echo "1..7"
 
 # The generated header, from a tree laid out as the generator expects.
 mkdir -p "$tmp/k/Documentation/netlink/specs"
@@ -50,7 +42,7 @@ cp "$spec" "$tmp/k/Documentation/netlink/specs/"
 (cd "$tmp/k" && python3 "$ynl/ynl-gen-c.py" --mode uapi --header \
 	--spec "$tmp/k/Documentation/netlink/specs/tcpfsm.yaml" -o "$tmp/tcpfsm.h")
 diff -u "$top/include/uapi/linux/tcpfsm.h" "$tmp/tcpfsm.h"
-ok $? "include/uapi/linux/tcpfsm.h is ynl-gen-c.py's output for the spec"
+result $? "include/uapi/linux/tcpfsm.h is ynl-gen-c.py's output for the spec"
 
 # The connections below in a netns of our own, held open by a python
 # process while cli.py looks.
@@ -64,22 +56,22 @@ c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
 c.connect(("127.0.0.1", 7777))
 s, _ = l.accept()
 open(sys.argv[1], "w").write("%d\n" % c.getsockname()[1])
-time.sleep(120)
+time.sleep(100000)	# until killed by the EXIT trap
 PY
 holder=$!
-for _ in $(seq 100); do [ -s "$tmp/ready" ] && break; sleep 0.1; done
+wait_for $T test -s "$tmp/ready"
 cport=$(cat "$tmp/ready")
 
 cli --dump conn-get >"$tmp/dump" 2>&1
 [ "$(grep -c "'state': 'established'" "$tmp/dump")" = 2 ] &&
 	grep -q "'state': 'listen'" "$tmp/dump"
-ok $? "--dump conn-get: 2 established, 1 listen, by name"
+result $? "--dump conn-get: 2 established, 1 listen, by name"
 sed 's/^/# /' "$tmp/dump" | head -n 40
 
 cli --dump conn-get --json '{"state": "listen"}' >"$tmp/listen" 2>&1
 [ "$(grep -c "'state'" "$tmp/listen")" = 1 ] &&
 	grep -q "'local-port': 7777" "$tmp/listen"
-ok $? "--dump conn-get filtered by state"
+result $? "--dump conn-get filtered by state"
 
 # cli.py (6.12) prints ipv4 display hints but takes only numbers:
 # 2130706433 is 127.0.0.1.
@@ -89,20 +81,20 @@ grep -q "'state': 'established'" "$tmp/do" &&
 	grep -q "'cause': 'rcv-syn-ack'" "$tmp/do" &&
 	grep -q "'cause': 'connect'" "$tmp/do" &&
 	grep -q "'timer': " "$tmp/do"
-ok $? "--do conn-get by 4-tuple: state, history causes by name"
+result $? "--do conn-get by 4-tuple: state, history causes by name"
 sed 's/^/# /' "$tmp/do"
 
 cli --do stats-get >"$tmp/stats" 2>&1
 grep -q "'active-opens': 1," "$tmp/stats" &&
 	grep -q "'passive-opens': 1," "$tmp/stats" &&
 	grep -q "'time-wait-reused'" "$tmp/stats"
-ok $? "--do stats-get: the counters"
+result $? "--do stats-get: the counters"
 sed 's/^/# /' "$tmp/stats"
 
 # Every /proc counter has its stats-get twin, with the same value.  A
 # connection of the tests above may still be moving into TIME_WAIT (slow on
 # the debug kernel), so a counter may change between the two reads: try a
-# few times, a second apart, before calling a difference a failure.
+# until a deadline before calling a difference a failure.
 compare_stats() {
 	local name value attr got bad=0
 
@@ -122,16 +114,13 @@ compare_stats() {
 	done </proc/tcpfsm/stats
 	return $bad
 }
-bad=1
-for _ in 1 2 3; do
-	compare_stats && { bad=0; break; }
-	sleep 1
-done
-ok $bad "stats-get matches /proc/tcpfsm/stats name by name"
+bad=0
+wait_for $T compare_stats || bad=1
+result $bad "stats-get matches /proc/tcpfsm/stats name by name"
 
 cli --do conn-get --json '{"local-addr": 2130706433, "local-port": 0,
 	"remote-addr": 2130706433, "remote-port": 7777}' >"$tmp/bad" 2>&1
 grep -q "local port must not be 0" "$tmp/bad"
-ok $? "extack message reaches cli.py"
+result $? "extack message reaches cli.py"
 sed 's/^/# /' "$tmp/bad" | tail -n 3
-exit $rc
+tap_done

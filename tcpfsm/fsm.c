@@ -105,6 +105,8 @@ tcpfsm_table[TCPFSM_NSTATES][TCPFSM_NEVENTS] = {
 		[TCPFSM_EV_RCV_SYN]		= T(CLOSED, DONE),
 		/* conn-kill of an entry; RSTs are ignored here (RFC 1337). */
 		[TCPFSM_EV_ABORT]		= T(CLOSED, DONE),
+		/* max_tw reached or no memory: the socket closes at once. */
+		[TCPFSM_EV_TW_DROPPED]		= T(CLOSED, DONE),
 	},
 };
 
@@ -144,6 +146,7 @@ static const char *const tcpfsm_event_names[TCPFSM_NEVENTS] = {
 	[TCPFSM_EV_TIMEOUT_FIN_WAIT_2]	= "timeout-fin-wait-2",
 	[TCPFSM_EV_TIMEOUT_RETRIES]	= "timeout-retries",
 	[TCPFSM_EV_ICMP_UNREACH]	= "icmp-unreach",
+	[TCPFSM_EV_TW_DROPPED]		= "time-wait-dropped",
 };
 
 /**
@@ -250,7 +253,9 @@ void tcpfsm_set_state(struct sock *sk, int state, enum tcpfsm_event cause)
 	tcpfsm_count_transition(sock_net(sk), from, state, cause);
 	/* Lockless readers (poll, /proc) pair with this store. */
 	inet_sk_state_store(sk, state);
-	trace_tcpfsm_set_state(sk, from, state, cause);
+	trace_tcpfsm_set_state(sk, sk->sk_protocol, sk->sk_rcv_saddr,
+			       htons(sk->sk_num), sk->sk_daddr, sk->sk_dport,
+			       from, state, cause);
 	tcpfsm_notify_transition(sk, from, state, cause);
 }
 

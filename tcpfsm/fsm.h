@@ -53,6 +53,7 @@ enum tcpfsm_event {
 	TCPFSM_EV_TIMEOUT_FIN_WAIT_2,	/* orphan waited fin_timeout_ms */
 	TCPFSM_EV_TIMEOUT_RETRIES,	/* retransmission limit reached */
 	TCPFSM_EV_ICMP_UNREACH,		/* hard ICMP error while opening */
+	TCPFSM_EV_TW_DROPPED,		/* no TIME_WAIT entry could be kept */
 	TCPFSM_NEVENTS,
 };
 

@@ -210,6 +210,7 @@ static int tcpfsm_nl_put_tw(struct sk_buff *skb, const struct tcpfsm_tw *tw)
 {
 	s64 left = ktime_to_ms(ktime_sub(READ_ONCE(tw->deadline),
 					 ktime_get()));
+	struct nlattr *nest;
 
 	if (tcpfsm_nl_put_tuple(skb, tw->key.saddr, tw->key.sport,
 				tw->key.daddr, tw->key.dport) ||
@@ -221,8 +222,19 @@ static int tcpfsm_nl_put_tw(struct sk_buff *skb, const struct tcpfsm_tw *tw)
 	    nla_put_u32(skb, TCPFSM_A_CONN_RECV_QUEUE, 0) ||
 	    nla_put_u32(skb, TCPFSM_A_CONN_TIMER, TCPFSM_TIMER_KIND_TIME_WAIT) ||
 	    nla_put_u32(skb, TCPFSM_A_CONN_TIMER_LEFT_MS,
-			clamp_t(s64, left, 0, U32_MAX)))
+			clamp_t(s64, left, 0, U32_MAX)) ||
+	    nla_put_u32(skb, TCPFSM_A_CONN_HISTORY_COUNT, tw->history_count))
 		return -EMSGSIZE;
+	/* The entry keeps one record, its move into TIME_WAIT. */
+	nest = nla_nest_start(skb, TCPFSM_A_CONN_HISTORY);
+	if (!nest ||
+	    nla_put_u32(skb, TCPFSM_A_TRANSITION_FROM, tw->entered_from) ||
+	    nla_put_u32(skb, TCPFSM_A_TRANSITION_TO, TCPFSM_TIME_WAIT) ||
+	    nla_put_u32(skb, TCPFSM_A_TRANSITION_CAUSE, tw->entered_cause) ||
+	    nla_put_u64_64bit(skb, TCPFSM_A_TRANSITION_TIME_NS, tw->entered_ns,
+			      TCPFSM_A_TRANSITION_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
 	return 0;
 }
 
@@ -701,49 +713,36 @@ static bool tcpfsm_nl_want_events(struct net *net)
 	(2 * nla_total_size(sizeof(__be32)) +				\
 	 2 * nla_total_size(sizeof(__be16)) +				\
 	 3 * nla_total_size(sizeof(u32)) +				\
-	 2 * nla_total_size_64bit(sizeof(u64)))
+	 3 * nla_total_size_64bit(sizeof(u64)))
 
-/**
- * tcpfsm_nl_transition() - multicast a state transition to "events"
- * @sk: the socket, locked (often in softirq)
- * @from: the state before
- * @to: the state after
- * @cause: the event that moved it
- *
- * Called by tcpfsm_set_state() for every transition, so it returns at once
- * when nobody in the netns listens.  GFP_ATOMIC: the socket is locked, and
- * we may be in softirq.  An event that cannot be allocated is lost, as
- * netlink multicast is lossy anyway (listeners see ENOBUFS on overrun).
+/*
+ * One transition-ntf to @net's "events" group; @late: a reaped TIME_WAIT
+ * entry's lateness, or NULL.  GFP_ATOMIC: the callers hold a socket's or
+ * the reaper's lock, often in softirq.  An event that cannot be allocated
+ * is lost, as netlink multicast is lossy anyway (listeners see ENOBUFS on
+ * overrun).
  */
-void tcpfsm_nl_transition(struct sock *sk, int from, int to,
-			  enum tcpfsm_event cause)
+static void tcpfsm_nl_event(struct net *net, __be32 laddr, __be16 lport,
+			    __be32 raddr, __be16 rport, int from, int to,
+			    enum tcpfsm_event cause, u64 when, const u64 *late)
 {
-	const struct tcpfsm_history *h = &tcpfsm_sk(sk)->history;
-	const struct inet_sock *inet = inet_sk(sk);
-	struct net *net = sock_net(sk);
 	struct sk_buff *skb;
 	void *hdr;
-	u64 when;
 
-	if (!tcpfsm_nl_want_events(net))
-		return;
-	/* tcpfsm_set_state() recorded it just now, with its time. */
-	when = h->count ? h->rec[(h->count - 1) % TCPFSM_HISTORY].time_ns :
-			  ktime_get_real_ns();
 	skb = genlmsg_new(TCPFSM_NL_EVENT_SIZE, GFP_ATOMIC);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &tcpfsm_nl_family, 0,
 			  TCPFSM_CMD_TRANSITION_NTF);
 	if (!hdr ||
-	    tcpfsm_nl_put_tuple(skb, inet->inet_rcv_saddr,
-				htons(inet->inet_num), inet->inet_daddr,
-				inet->inet_dport) ||
+	    tcpfsm_nl_put_tuple(skb, laddr, lport, raddr, rport) ||
 	    nla_put_u32(skb, TCPFSM_A_CONN_OLD_STATE, from) ||
 	    nla_put_u32(skb, TCPFSM_A_CONN_STATE, to) ||
 	    nla_put_u32(skb, TCPFSM_A_CONN_CAUSE, cause) ||
 	    nla_put_u64_64bit(skb, TCPFSM_A_CONN_TIME_NS, when,
-			      TCPFSM_A_CONN_PAD)) {
+			      TCPFSM_A_CONN_PAD) ||
+	    (late && nla_put_u64_64bit(skb, TCPFSM_A_CONN_LATENESS_NS, *late,
+				       TCPFSM_A_CONN_PAD))) {
 		nlmsg_free(skb);
 		return;
 	}
@@ -753,36 +752,50 @@ void tcpfsm_nl_transition(struct sock *sk, int from, int to,
 }
 
 /**
- * tcpfsm_nl_tw_reaped() - multicast a TIME_WAIT entry's end to "events"
- * @tw: the entry, being freed by the reaper (its lock held, BH off)
- * @lateness_ns: how long after its deadline
+ * tcpfsm_nl_transition() - multicast a socket's state transition to "events"
+ * @sk: the socket, locked (often in softirq)
+ * @from: the state before
+ * @to: the state after
+ * @cause: the event that moved it
+ *
+ * Called by tcpfsm_set_state() for every transition, so it returns at once
+ * when nobody in the netns listens.
  */
-void tcpfsm_nl_tw_reaped(const struct tcpfsm_tw *tw, u64 lateness_ns)
+void tcpfsm_nl_transition(struct sock *sk, int from, int to,
+			  enum tcpfsm_event cause)
 {
-	struct net *net = tw->reaper->net;
-	struct sk_buff *skb;
-	void *hdr;
+	const struct tcpfsm_history *h = &tcpfsm_sk(sk)->history;
+	const struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	u64 when;
 
 	if (!tcpfsm_nl_want_events(net))
 		return;
-	skb = genlmsg_new(TCPFSM_NL_EVENT_SIZE, GFP_ATOMIC);
-	if (!skb)
+	/* tcpfsm_set_state() recorded it just now, with its time. */
+	when = h->count ? h->rec[(h->count - 1) % TCPFSM_HISTORY].time_ns :
+			  ktime_get_real_ns();
+	tcpfsm_nl_event(net, inet->inet_rcv_saddr, htons(inet->inet_num),
+			inet->inet_daddr, inet->inet_dport, from, to, cause,
+			when, NULL);
+}
+
+/**
+ * tcpfsm_nl_tw_closed() - multicast a TIME_WAIT entry's end to "events"
+ * @tw: the entry, being freed (the reaper's lock held, BH off)
+ * @cause: why it ended
+ * @lateness_ns: for TCPFSM_EV_TIMEOUT_2MSL, how long after its deadline
+ */
+void tcpfsm_nl_tw_closed(const struct tcpfsm_tw *tw, enum tcpfsm_event cause,
+			 u64 lateness_ns)
+{
+	struct net *net = tw->reaper->net;
+
+	if (!tcpfsm_nl_want_events(net))
 		return;
-	hdr = genlmsg_put(skb, 0, 0, &tcpfsm_nl_family, 0,
-			  TCPFSM_CMD_TW_REAPED_NTF);
-	if (!hdr ||
-	    tcpfsm_nl_put_tuple(skb, tw->key.saddr, tw->key.sport,
-				tw->key.daddr, tw->key.dport) ||
-	    nla_put_u64_64bit(skb, TCPFSM_A_CONN_LATENESS_NS, lateness_ns,
-			      TCPFSM_A_CONN_PAD) ||
-	    nla_put_u64_64bit(skb, TCPFSM_A_CONN_TIME_NS, ktime_get_real_ns(),
-			      TCPFSM_A_CONN_PAD)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&tcpfsm_nl_family, net, skb, 0,
-				TCPFSM_NLGRP_EVENTS, GFP_ATOMIC);
+	tcpfsm_nl_event(net, tw->key.saddr, tw->key.sport, tw->key.daddr,
+			tw->key.dport, TCPFSM_TIME_WAIT, TCPFSM_CLOSED, cause,
+			ktime_get_real_ns(),
+			cause == TCPFSM_EV_TIMEOUT_2MSL ? &lateness_ns : NULL);
 }
 
 /* The uAPI (generated from the spec) and the engine must agree. */
@@ -818,7 +831,8 @@ static void __init tcpfsm_nl_check_uapi(void)
 	SAME(TCPFSM_CAUSE_TIMEOUT_FIN_WAIT_2, TCPFSM_EV_TIMEOUT_FIN_WAIT_2);
 	SAME(TCPFSM_CAUSE_TIMEOUT_RETRIES, TCPFSM_EV_TIMEOUT_RETRIES);
 	SAME(TCPFSM_CAUSE_ICMP_UNREACH, TCPFSM_EV_ICMP_UNREACH);
-	SAME(TCPFSM_CAUSE_ICMP_UNREACH + 1, TCPFSM_NEVENTS);
+	SAME(TCPFSM_CAUSE_TIME_WAIT_DROPPED, TCPFSM_EV_TW_DROPPED);
+	SAME(TCPFSM_CAUSE_TIME_WAIT_DROPPED + 1, TCPFSM_NEVENTS);
 
 	SAME(TCPFSM_TIMER_KIND_NONE, TCPFSM_TIMER_NONE);
 	SAME(TCPFSM_TIMER_KIND_RETRANSMIT, TCPFSM_TIMER_RETRANSMIT);

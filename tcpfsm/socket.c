@@ -237,14 +237,16 @@ void tcpfsm_done(struct sock *sk)
 
 /*
  * TIME_WAIT: the compact entry takes over the 4-tuple (timewait.c) and the
- * full socket closes, as Linux's tcp_time_wait() ends in tcp_done().
- * There is no event for this hand-over in the table; ABORT is TIME_WAIT's
- * only way to CLOSED that is not a 2 MSL timeout or a new SYN.
+ * full socket closes, as Linux's tcp_time_wait() ends in tcp_done().  The
+ * entry carries the connection on, so the socket leaves TIME_WAIT without
+ * a transition of its own: the entry records TIME_WAIT -> CLOSED when it
+ * ends.  Without an entry (max_tw, no memory) the connection ends here.
  */
 static void tcpfsm_time_wait(struct sock *sk)
 {
-	tcpfsm_tw_enter(sk);
-	if (tcpfsm_fsm_event(sk, TCPFSM_EV_ABORT) < 0)
+	if (!tcpfsm_tw_enter(sk))
+		inet_sk_state_store(sk, TCPFSM_CLOSED);
+	else if (tcpfsm_fsm_event(sk, TCPFSM_EV_TW_DROPPED) < 0)
 		return;
 	tcpfsm_purge_write_queue(sk);
 	tcpfsm_done(sk);

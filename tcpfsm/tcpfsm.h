@@ -300,7 +300,6 @@ static inline struct tcpfsm_sock *tcpfsm_sk(const struct sock *sk)
 struct tcpfsm_tw;
 void tcpfsm_nl_transition(struct sock *sk, int from, int to,
 			  enum tcpfsm_event cause);
-void tcpfsm_nl_tw_reaped(const struct tcpfsm_tw *tw, u64 lateness_ns);
 
 /* fsm.c hooks observers (netlink events, tracepoint) in here. */
 static inline void tcpfsm_notify_transition(struct sock *sk, int from, int to,

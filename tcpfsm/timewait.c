@@ -5,8 +5,8 @@
  *
  * When the active closer reaches TIME_WAIT the engine calls
  * tcpfsm_tw_enter() and frees the socket; what TIME_WAIT needs (4-tuple,
- * SND.NXT, RCV.NXT, window, deadline) goes into a struct tcpfsm_tw of under
- * 96 bytes from its own kmem_cache, found by 4-tuple in an rhashtable.
+ * SND.NXT, RCV.NXT, window, deadline, the move into TIME_WAIT) goes into a
+ * struct tcpfsm_tw of under 128 bytes from its own kmem_cache, found by 4-tuple in an rhashtable.
  *
  * The reaper.  Each netns has one: its entries on deadline-ordered queues
  * and ONE hrtimer (CLOCK_MONOTONIC, soft, absolute) armed for the earliest
@@ -62,6 +62,7 @@
 
 #include "tcpfsm.h"
 #include "timewait.h"
+#include "trace.h"
 
 /* One reaper run frees at most this many entries ... */
 #define TCPFSM_TW_BATCH		512
@@ -251,11 +252,25 @@ static void tcpfsm_tw_port_del(struct tcpfsm_tw_reaper *r,
 }
 
 /*
+ * The connection's last transition, TIME_WAIT -> CLOSED, as the socket's
+ * transitions are told (tcpfsm_set_state()).
+ */
+static void tcpfsm_tw_notify_closed(const struct tcpfsm_tw *tw,
+				    enum tcpfsm_event cause, u64 late_ns)
+{
+	trace_tcpfsm_set_state(tw, tcpfsm_proto, tw->key.saddr, tw->key.sport,
+			       tw->key.daddr, tw->key.dport, TCPFSM_TIME_WAIT,
+			       TCPFSM_CLOSED, cause);
+	tcpfsm_nl_tw_closed(tw, cause, late_ns);
+}
+
+/*
  * Unlink @tw for good and free it after a grace period.  Lookups stop
- * finding it; RCU readers that already have it see @dead.
+ * finding it; RCU readers that already have it see @dead.  @late_ns: for
+ * a reaped entry, how long after its deadline.
  */
 static void tcpfsm_tw_unlink(struct tcpfsm_tw_reaper *r, struct tcpfsm_tw *tw,
-			     enum tcpfsm_event cause)
+			     enum tcpfsm_event cause, u64 late_ns)
 {
 	lockdep_assert_held(&r->lock);
 	tcpfsm_tw_walk_forget(r, tw);
@@ -264,7 +279,7 @@ static void tcpfsm_tw_unlink(struct tcpfsm_tw_reaper *r, struct tcpfsm_tw *tw,
 	tcpfsm_tw_port_del(r, tw);
 	WRITE_ONCE(tw->dead, 1);
 	WRITE_ONCE(r->count, r->count - 1);
-	tcpfsm_tw_notify_closed(tw, cause);
+	tcpfsm_tw_notify_closed(tw, cause, late_ns);
 	/* @rcu overlays @fifo, which is done with. */
 	call_rcu(&tw->rcu, tcpfsm_tw_free_rcu);
 }
@@ -312,8 +327,7 @@ static enum hrtimer_restart tcpfsm_tw_reap(struct hrtimer *timer)
 		if (late > r->lateness_max_ns)
 			WRITE_ONCE(r->lateness_max_ns, late);
 		tcpfsm_tw_count_late(r, late);
-		tcpfsm_tw_notify_reaped(tw, late);
-		tcpfsm_tw_unlink(r, tw, TCPFSM_EV_TIMEOUT_2MSL);
+		tcpfsm_tw_unlink(r, tw, TCPFSM_EV_TIMEOUT_2MSL, late);
 		TCPFSM_INC_STATS(r->net, TCPFSM_MIB_TW_REAPED);
 		n++;
 	}
@@ -410,6 +424,13 @@ VISIBLE_IF_KUNIT void tcpfsm_tw_restart(struct tcpfsm_tw *tw)
 }
 EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_restart);
 
+static int __tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
+			      const struct tcpfsm_tw_key *key, u32 snd_nxt,
+			      u32 rcv_nxt, u32 rcv_wnd, u32 dur_ms, bool reuse,
+			      const struct tcpfsm_history *h);
+
+/* The KUnit tests' way in: entries with no socket behind them. */
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * tcpfsm_tw_insert() - create a TIME_WAIT entry
  * @r: the netns's reaper
@@ -430,6 +451,22 @@ VISIBLE_IF_KUNIT int tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
 				      u32 snd_nxt, u32 rcv_nxt, u32 rcv_wnd,
 				      u32 dur_ms, bool reuse)
 {
+	return __tcpfsm_tw_insert(r, key, snd_nxt, rcv_nxt, rcv_wnd, dur_ms,
+				  reuse, NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_insert);
+#endif
+
+/*
+ * tcpfsm_tw_insert(), keeping from @h (the socket's history, its newest
+ * record the move into TIME_WAIT) what conn-get reports of the entry.
+ */
+static int __tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
+			      const struct tcpfsm_tw_key *key, u32 snd_nxt,
+			      u32 rcv_nxt, u32 rcv_wnd, u32 dur_ms, bool reuse,
+			      const struct tcpfsm_history *h)
+{
+	const struct tcpfsm_record *rec = NULL;
 	struct tcpfsm_tw *tw, *old;
 	int err, tries = 2;
 
@@ -446,6 +483,12 @@ VISIBLE_IF_KUNIT int tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
 	tw->reuse = reuse;
 	tw->last_oow = (u32)jiffies - msecs_to_jiffies(TCPFSM_TW_OOW_MS);
 	tw->dead = 0;
+	if (h && h->count)
+		rec = &h->rec[(h->count - 1) % TCPFSM_HISTORY];
+	tw->entered_ns = rec ? rec->time_ns : ktime_get_real_ns();
+	tw->history_count = rec ? h->count : 1;
+	tw->entered_from = rec ? rec->from : TCPFSM_FIN_WAIT_2;
+	tw->entered_cause = rec ? rec->cause : TCPFSM_EV_RCV_FIN;
 
 	spin_lock_bh(&r->lock);
 	err = -ENOENT;
@@ -460,7 +503,7 @@ VISIBLE_IF_KUNIT int tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
 		}
 		/* The engine let a new connection take the 4-tuple. */
 		if (old)
-			tcpfsm_tw_unlink(r, old, TCPFSM_EV_ABORT);
+			tcpfsm_tw_unlink(r, old, TCPFSM_EV_ABORT, 0);
 	} while (old && --tries);
 	err = -EEXIST;
 	if (old)
@@ -483,7 +526,6 @@ unlock_free:
 	call_rcu(&tw->rcu, tcpfsm_tw_free_rcu);
 	return err;
 }
-EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_insert);
 
 /**
  * tcpfsm_tw_find() - the live entry for @key, under rcu_read_lock()
@@ -603,7 +645,7 @@ VISIBLE_IF_KUNIT void tcpfsm_tw_reaper_destroy(struct tcpfsm_tw_reaper *r)
 		spin_lock_bh(&r->lock);
 		while (n < TCPFSM_TW_EXIT_BATCH &&
 		       (tw = tcpfsm_tw_first_from(r, 0))) {
-			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_ABORT);
+			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_ABORT, 0);
 			n++;
 		}
 		spin_unlock_bh(&r->lock);
@@ -679,7 +721,7 @@ int tcpfsm_tw_rcv(struct tcpfsm_tw *tw, struct sk_buff *skb)
 	case TCPFSM_TW_REUSE:
 		spin_lock_bh(&r->lock);
 		if (!tw->dead) {
-			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_RCV_SYN);
+			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_RCV_SYN, 0);
 			killed = true;
 		}
 		spin_unlock_bh(&r->lock);
@@ -742,9 +784,9 @@ int tcpfsm_tw_enter(struct sock *sk)
 		TCPFSM_INC_STATS(sock_net(sk), TCPFSM_MIB_TW_OVERFLOW);
 		return -ENOSPC;
 	}
-	return tcpfsm_tw_insert(tn->reaper, &key, tp->snd_nxt, tp->rcv_nxt,
-				tp->rcv_wnd, 2 * (u32)READ_ONCE(tn->msl_ms),
-				sk->sk_reuse);
+	return __tcpfsm_tw_insert(tn->reaper, &key, tp->snd_nxt, tp->rcv_nxt,
+				  tp->rcv_wnd, 2 * (u32)READ_ONCE(tn->msl_ms),
+				  sk->sk_reuse, &tp->history);
 }
 
 /**
@@ -799,7 +841,7 @@ int tcpfsm_tw_kill(struct net *net, const struct tcpfsm_tw_key *key)
 	if (tw) {
 		spin_lock_bh(&r->lock);
 		if (!tw->dead) {
-			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_ABORT);
+			tcpfsm_tw_unlink(r, tw, TCPFSM_EV_ABORT, 0);
 			err = 0;
 		}
 		spin_unlock_bh(&r->lock);

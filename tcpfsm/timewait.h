@@ -56,6 +56,13 @@ struct tcpfsm_tw_key {
  * @reuse: the closed socket had SO_REUSEADDR: a new socket with it may
  *	bind the port (Linux TCP asks both, see tcpfsm_tw_port_held())
  * @dead: unlinked, being freed; set under the reaper's lock
+ * @entered_ns: ktime_get_real_ns() of the move into TIME_WAIT
+ * @history_count: the connection's transitions up to that one included
+ * @entered_from: the state it moved from (FIN_WAIT_1, FIN_WAIT_2, CLOSING)
+ * @entered_cause: the enum tcpfsm_event that moved it
+ *
+ * Of the socket's history the entry keeps only the move into TIME_WAIT:
+ * sixteen records would not fit in 128 bytes.
  *
  * Everything but @deadline, @fifo, @queue, @last_oow and @dead is written
  * once before the entry is published and read locklessly under RCU.
@@ -75,10 +82,14 @@ struct tcpfsm_tw {
 	u32			dur_ms;
 	u32			last_oow;
 	u16			rcv_wnd;
-	/* A bit-field, so the entry stays 88 bytes; both under the lock. */
+	/* A bit-field, to keep the entry small; both under the lock. */
 	u8			queue:7,
 				reuse:1;
 	u8			dead;
+	u64			entered_ns;
+	u32			history_count;
+	u8			entered_from;
+	u8			entered_cause;
 };
 
 /*
@@ -133,27 +144,15 @@ u64 tcpfsm_tw_lateness_max_ns(struct net *net);
 u64 tcpfsm_tw_runs(struct net *net);
 
 /*
- * Observer hooks.  Both are called with the reaper's lock held and BH off
- * (so they must not sleep); the entry stays readable until an RCU grace
- * period after.
+ * An entry's end, TIME_WAIT -> CLOSED, is the connection's last transition:
+ * timewait.c fires the tracepoint and netlink.c's event for it.  @cause:
+ * TCPFSM_EV_TIMEOUT_2MSL (reaped, @lateness_ns after its deadline),
+ * TCPFSM_EV_RCV_SYN (a new SYN reused the 4-tuple), TCPFSM_EV_ABORT
+ * (conn-kill, netns teardown, or replaced by a new entry for the same
+ * 4-tuple).  Called with the reaper's lock held and BH off.
  */
-
-/* The reaper removed @tw @lateness_ns after its deadline: a netlink event. */
-static inline void tcpfsm_tw_notify_reaped(const struct tcpfsm_tw *tw,
-					   u64 lateness_ns)
-{
-	tcpfsm_nl_tw_reaped(tw, lateness_ns);
-}
-
-/*
- * @tw went TIME_WAIT -> CLOSED.  @cause: TCPFSM_EV_TIMEOUT_2MSL (reaped),
- * TCPFSM_EV_RCV_SYN (a new SYN reused the 4-tuple), TCPFSM_EV_ABORT (netns
- * teardown, or replaced by a new entry for the same 4-tuple).
- */
-static inline void tcpfsm_tw_notify_closed(const struct tcpfsm_tw *tw,
-					   enum tcpfsm_event cause)
-{
-}
+void tcpfsm_nl_tw_closed(const struct tcpfsm_tw *tw, enum tcpfsm_event cause,
+			 u64 lateness_ns);
 
 /* What TIME_WAIT does with a segment; see tcpfsm_tw_decide(). */
 enum tcpfsm_tw_verdict {

@@ -10,6 +10,10 @@
  *
  * The addresses and ports are those /proc/tcpfsm/conns shows: the local
  * (bound) address and port, the remote ones (0 for a listener).
+ *
+ * A connection's life ends in it too when it went through TIME_WAIT: the
+ * socket hands over to its TIME_WAIT entry silently, and the entry fires
+ * TIME_WAIT -> CLOSED when it ends (skaddr is then the entry's address).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM tcpfsm
@@ -54,14 +58,17 @@
 		{ TCPFSM_EV_TIMEOUT_2MSL,	"timeout-2msl" },	\
 		{ TCPFSM_EV_TIMEOUT_FIN_WAIT_2,	"timeout-fin-wait-2" },	\
 		{ TCPFSM_EV_TIMEOUT_RETRIES,	"timeout-retries" },	\
-		{ TCPFSM_EV_ICMP_UNREACH,	"icmp-unreach" })
+		{ TCPFSM_EV_ICMP_UNREACH,	"icmp-unreach" },	\
+		{ TCPFSM_EV_TW_DROPPED,		"time-wait-dropped" })
 
 TRACE_EVENT(tcpfsm_set_state,
 
-	TP_PROTO(const struct sock *sk, int oldstate, int newstate,
+	TP_PROTO(const void *skaddr, int protocol, __be32 saddr, __be16 sport,
+		 __be32 daddr, __be16 dport, int oldstate, int newstate,
 		 int cause),
 
-	TP_ARGS(sk, oldstate, newstate, cause),
+	TP_ARGS(skaddr, protocol, saddr, sport, daddr, dport, oldstate,
+		newstate, cause),
 
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
@@ -77,17 +84,15 @@ TRACE_EVENT(tcpfsm_set_state,
 	),
 
 	TP_fast_assign(
-		const struct inet_sock *inet = inet_sk(sk);
-
-		__entry->skaddr = sk;
+		__entry->skaddr = skaddr;
 		__entry->oldstate = oldstate;
 		__entry->newstate = newstate;
-		__entry->family = sk->sk_family;
-		__entry->protocol = sk->sk_protocol;
-		__entry->sport = inet->inet_num;
-		__entry->dport = ntohs(inet->inet_dport);
-		memcpy(__entry->saddr, &inet->inet_rcv_saddr, 4);
-		memcpy(__entry->daddr, &inet->inet_daddr, 4);
+		__entry->family = AF_INET;
+		__entry->protocol = protocol;
+		__entry->sport = ntohs(sport);
+		__entry->dport = ntohs(dport);
+		memcpy(__entry->saddr, &saddr, 4);
+		memcpy(__entry->daddr, &daddr, 4);
 		__entry->cause = cause;
 	),
 

@@ -160,6 +160,7 @@ static const char *const cause_names[] = {
 	[TCPFSM_CAUSE_TIMEOUT_FIN_WAIT_2]	= "timeout-fin-wait-2",
 	[TCPFSM_CAUSE_TIMEOUT_RETRIES]		= "timeout-retries",
 	[TCPFSM_CAUSE_ICMP_UNREACH]		= "icmp-unreach",
+	[TCPFSM_CAUSE_TIME_WAIT_DROPPED]	= "time-wait-dropped",
 };
 
 static const char *const timer_names[] = {
@@ -617,22 +618,18 @@ static int watch_cb(int cmd, const struct conn *c, void *data)
 	struct watch_ctx *w = data;
 	char local[32], remote[32], when[32];
 	struct conn ev = *c;
+	/* A TIME_WAIT entry reaped: its end carries its lateness. */
+	bool reaped = HAVE(c, TCPFSM_A_CONN_LATENESS_NS);
 
-	if (cmd == TCPFSM_CMD_TW_REAPED_NTF) {
-		/* The entry's end: TIME_WAIT -> CLOSED, 2 MSL over. */
-		ev.old_state = TCPFSM_CONN_STATE_TIME_WAIT;
-		ev.state = TCPFSM_CONN_STATE_CLOSED;
-		ev.cause = TCPFSM_CAUSE_TIMEOUT_2MSL;
-	} else if (cmd != TCPFSM_CMD_TRANSITION_NTF) {
+	if (cmd != TCPFSM_CMD_TRANSITION_NTF)
 		return 0;
-	}
 	if (!filter_match(&w->f, &ev))
 		return 0;
 	format_endpoint(&ev.local, local, sizeof(local));
 	format_endpoint(&ev.remote, remote, sizeof(remote));
 	if (opt.json) {
 		printf("{\"event\":\"%s\",\"time_ns\":%llu,",
-		       cmd == TCPFSM_CMD_TW_REAPED_NTF ? "reaped" : "transition",
+		       reaped ? "reaped" : "transition",
 		       (unsigned long long)ev.time_ns);
 		json_endpoint("local", &ev.local);
 		putchar(',');
@@ -640,7 +637,7 @@ static int watch_cb(int cmd, const struct conn *c, void *data)
 		printf(",\"old_state\":\"%s\",\"state\":\"%s\",\"cause\":\"%s\"",
 		       state_name(ev.old_state), state_name(ev.state),
 		       cause_name(ev.cause));
-		if (cmd == TCPFSM_CMD_TW_REAPED_NTF)
+		if (reaped)
 			printf(",\"lateness_ns\":%llu",
 			       (unsigned long long)ev.lateness_ns);
 		puts("}");
@@ -649,12 +646,9 @@ static int watch_cb(int cmd, const struct conn *c, void *data)
 		printf("%s %-21s %-21s %-12s -> %-12s %s", when, local,
 		       remote, state_name(ev.old_state), state_name(ev.state),
 		       cause_name(ev.cause));
-		if (cmd == TCPFSM_CMD_TW_REAPED_NTF)
+		if (reaped)
 			printf(" (entry reaped %.3f ms after its deadline)",
 			       ev.lateness_ns / 1e6);
-		else if (ev.old_state == TCPFSM_CONN_STATE_TIME_WAIT &&
-			 ev.cause == TCPFSM_CAUSE_ABORT)
-			printf(" (the socket is freed: its TIME_WAIT entry takes over)");
 		putchar('\n');
 	}
 	return w->left > 0 && --w->left == 0;

@@ -417,16 +417,31 @@ int cmd_trace_conn(struct nl *nl, const struct conn *c,
 		return EXIT_ERR;
 	}
 
-	/* A TIME_WAIT entry without history got here the usual way. */
-	if (!nh && c->state == ST(TIME_WAIT)) {
-		synth[0] = (struct transition){ ST(ESTABLISHED), ST(FIN_WAIT_1),
-						CAUSE(CLOSE), 0 };
-		synth[1] = (struct transition){ ST(FIN_WAIT_1), ST(FIN_WAIT_2),
-						CAUSE(RCV_ACK_OF_FIN), 0 };
-		synth[2] = (struct transition){ ST(FIN_WAIT_2), ST(TIME_WAIT),
-						CAUSE(RCV_FIN), 0 };
+	/*
+	 * A TIME_WAIT entry keeps only its move into TIME_WAIT: before it,
+	 * the usual way there from ESTABLISHED.
+	 */
+	if (nh <= 1 && c->state == ST(TIME_WAIT)) {
+		struct transition last = { ST(FIN_WAIT_2), ST(TIME_WAIT),
+					   CAUSE(RCV_FIN), 0 };
+
+		if (nh) {
+			last = h[0];
+			last.time_ns = 0;	/* inferred rows have no time */
+		}
+		nh = 0;
+		synth[nh++] = (struct transition){ ST(ESTABLISHED),
+						   ST(FIN_WAIT_1), CAUSE(CLOSE),
+						   0 };
+		if (last.from == ST(FIN_WAIT_2))
+			synth[nh++] = (struct transition){
+				ST(FIN_WAIT_1), ST(FIN_WAIT_2),
+				CAUSE(RCV_ACK_OF_FIN), 0 };
+		else if (last.from == ST(CLOSING))
+			synth[nh++] = (struct transition){
+				ST(FIN_WAIT_1), ST(CLOSING), CAUSE(RCV_FIN), 0 };
+		synth[nh++] = last;
 		h = synth;
-		nh = 3;
 		fig.synthetic = true;
 	}
 
@@ -460,7 +475,7 @@ int cmd_trace_conn(struct nl *nl, const struct conn *c,
 		       c->timer_left_ms);
 	printf("\n");
 	if (fig.synthetic)
-		printf("This TIME_WAIT entry keeps no transition history, so both sides' states\n"
+		printf("This TIME_WAIT entry keeps only its move into TIME_WAIT, so both sides' states\n"
 		       "before it are the usual path, inferred (*); the sequence numbers are the entry's.\n");
 	else if (c->history_count > (uint32_t)nh)
 		printf("%u transitions recorded, the last %d kept.\n",

@@ -29,6 +29,10 @@ enum tcpfsm_conn_state {
 
 /**
  * enum tcpfsm_cause - What caused a transition (the state machine's events).
+ *   abort is the user's ABORT (close with SO_LINGER 0) or conn-kill, and ends
+ *   a TIME_WAIT entry whose netns goes away; time-wait-dropped ends a
+ *   connection that reached TIME_WAIT but got no entry (max_tw reached, no
+ *   memory).
  */
 enum tcpfsm_cause {
 	TCPFSM_CAUSE_NONE,
@@ -47,6 +51,7 @@ enum tcpfsm_cause {
 	TCPFSM_CAUSE_TIMEOUT_FIN_WAIT_2,
 	TCPFSM_CAUSE_TIMEOUT_RETRIES,
 	TCPFSM_CAUSE_ICMP_UNREACH,
+	TCPFSM_CAUSE_TIME_WAIT_DROPPED,
 };
 
 /**
@@ -150,7 +155,6 @@ enum {
 	TCPFSM_CMD_CONN_KILL,
 	TCPFSM_CMD_STATS_GET,
 	TCPFSM_CMD_TRANSITION_NTF,
-	TCPFSM_CMD_TW_REAPED_NTF,
 
 	__TCPFSM_CMD_MAX,
 	TCPFSM_CMD_MAX = (__TCPFSM_CMD_MAX - 1)
