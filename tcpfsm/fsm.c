@@ -260,6 +260,21 @@ void tcpfsm_set_state(struct sock *sk, int state, enum tcpfsm_event cause)
 }
 
 /**
+ * tcpfsm_hand_over() - a TIME_WAIT socket passes its connection to its entry
+ * @sk: the socket, locked, in TIME_WAIT, whose entry timewait.c just made
+ *
+ * The connection lives on in the entry, which records its TIME_WAIT ->
+ * CLOSED when it ends; the socket only has to read CLOSED for its release.
+ * So this is the one state store besides tcpfsm_set_state(), and it
+ * records nothing: no transition of the connection happens here.
+ */
+void tcpfsm_hand_over(struct sock *sk)
+{
+	WARN_ON_ONCE(sk->sk_state != TCPFSM_TIME_WAIT);
+	inet_sk_state_store(sk, TCPFSM_CLOSED);
+}
+
+/**
  * tcpfsm_fsm_event() - apply @ev to @sk through the table
  * @sk: the socket, locked by the caller
  * @ev: what happened

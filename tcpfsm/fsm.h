@@ -111,6 +111,7 @@ const struct tcpfsm_transition *tcpfsm_fsm_lookup(int state,
 						  enum tcpfsm_event ev);
 int tcpfsm_fsm_event(struct sock *sk, enum tcpfsm_event ev);
 void tcpfsm_set_state(struct sock *sk, int state, enum tcpfsm_event cause);
+void tcpfsm_hand_over(struct sock *sk);
 const char *tcpfsm_state_name(int state);
 const char *tcpfsm_event_name(enum tcpfsm_event ev);
 

@@ -245,7 +245,7 @@ void tcpfsm_done(struct sock *sk)
 static void tcpfsm_time_wait(struct sock *sk)
 {
 	if (!tcpfsm_tw_enter(sk))
-		inet_sk_state_store(sk, TCPFSM_CLOSED);
+		tcpfsm_hand_over(sk);
 	else if (tcpfsm_fsm_event(sk, TCPFSM_EV_TW_DROPPED) < 0)
 		return;
 	tcpfsm_purge_write_queue(sk);
