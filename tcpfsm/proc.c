@@ -107,12 +107,22 @@ static const char *const tcpfsm_tw_stat_names[TCPFSM_TW_STAT_MAX] = {
 	[TCPFSM_TW_STAT_CURRENT]	= "TimeWaitCurrent",
 	[TCPFSM_TW_STAT_RUNS]		= "ReaperRuns",
 	[TCPFSM_TW_STAT_RUN_MAX_US]	= "ReaperRunMaxUs",
+	[TCPFSM_TW_STAT_RUN_TOTAL_US]	= "ReaperRunTotalUs",
 	[TCPFSM_TW_STAT_LATE_MAX_US]	= "ReaperLatenessMaxUs",
 	[TCPFSM_TW_STAT_LATE_LE_10US]	= "ReaperLateLe10us",
+	[TCPFSM_TW_STAT_LATE_LE_20US]	= "ReaperLateLe20us",
+	[TCPFSM_TW_STAT_LATE_LE_50US]	= "ReaperLateLe50us",
 	[TCPFSM_TW_STAT_LATE_LE_100US]	= "ReaperLateLe100us",
+	[TCPFSM_TW_STAT_LATE_LE_200US]	= "ReaperLateLe200us",
+	[TCPFSM_TW_STAT_LATE_LE_500US]	= "ReaperLateLe500us",
 	[TCPFSM_TW_STAT_LATE_LE_1MS]	= "ReaperLateLe1ms",
+	[TCPFSM_TW_STAT_LATE_LE_2MS]	= "ReaperLateLe2ms",
+	[TCPFSM_TW_STAT_LATE_LE_5MS]	= "ReaperLateLe5ms",
 	[TCPFSM_TW_STAT_LATE_LE_10MS]	= "ReaperLateLe10ms",
-	[TCPFSM_TW_STAT_LATE_OVER_10MS]	= "ReaperLateOver10ms",
+	[TCPFSM_TW_STAT_LATE_LE_20MS]	= "ReaperLateLe20ms",
+	[TCPFSM_TW_STAT_LATE_LE_50MS]	= "ReaperLateLe50ms",
+	[TCPFSM_TW_STAT_LATE_LE_100MS]	= "ReaperLateLe100ms",
+	[TCPFSM_TW_STAT_LATE_OVER_100MS]	= "ReaperLateOver100ms",
 };
 
 static int tcpfsm_stats_show(struct seq_file *seq, void *v)
