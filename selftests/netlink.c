@@ -1038,6 +1038,11 @@ TEST(events_life)
 	EXPECT_EQ(proc_stat("TimeWaitReaped"), late_hist_sum());
 	/* The runs' total time is at least the longest run. */
 	EXPECT_LE(proc_stat("ReaperRunMaxUs"), proc_stat("ReaperRunTotalUs"));
+	/* Runs over 1 ms counted, none unless the longest was one. */
+	EXPECT_LE(0, proc_stat("ReaperRunsOver1ms"));
+	EXPECT_LE(proc_stat("ReaperRunsOver1ms"), proc_stat("ReaperRuns"));
+	EXPECT_EQ(proc_stat("ReaperRunsOver1ms") > 0,
+		  proc_stat("ReaperRunMaxUs") > 1000);
 	EXPECT_LE(1, proc_stat("TimeWaitReaped"));
 
 	/* Nothing of that reached the other netns. */

@@ -999,6 +999,11 @@ static void tw_batched_reaping(struct kunit *test)
 	KUNIT_EXPECT_GT(test, READ_ONCE(r->run_max_ns), 0ULL);
 	KUNIT_EXPECT_GE(test, READ_ONCE(r->run_total_ns),
 			READ_ONCE(r->run_max_ns));
+	/* Runs over 1 ms are counted: none unless the longest was one. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(r->runs_over_1ms) > 0,
+			div_u64(READ_ONCE(r->run_max_ns), NSEC_PER_USEC) >
+			USEC_PER_MSEC);
+	KUNIT_EXPECT_LE(test, READ_ONCE(r->runs_over_1ms), READ_ONCE(r->runs));
 	kunit_info(test, "%d entries: %llu runs, longest %llu us, lateness max %llu us\n",
 		   n, READ_ONCE(r->runs), READ_ONCE(r->run_max_ns) / 1000,
 		   READ_ONCE(r->lateness_max_ns) / 1000);

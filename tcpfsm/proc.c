@@ -108,6 +108,7 @@ static const char *const tcpfsm_tw_stat_names[TCPFSM_TW_STAT_MAX] = {
 	[TCPFSM_TW_STAT_RUNS]		= "ReaperRuns",
 	[TCPFSM_TW_STAT_RUN_MAX_US]	= "ReaperRunMaxUs",
 	[TCPFSM_TW_STAT_RUN_TOTAL_US]	= "ReaperRunTotalUs",
+	[TCPFSM_TW_STAT_RUNS_OVER_1MS]	= "ReaperRunsOver1ms",
 	[TCPFSM_TW_STAT_LATE_MAX_US]	= "ReaperLatenessMaxUs",
 	[TCPFSM_TW_STAT_LATE_LE_10US]	= "ReaperLateLe10us",
 	[TCPFSM_TW_STAT_LATE_LE_20US]	= "ReaperLateLe20us",

@@ -354,6 +354,7 @@ enum tcpfsm_tw_stat {
 	TCPFSM_TW_STAT_RUNS,
 	TCPFSM_TW_STAT_RUN_MAX_US,
 	TCPFSM_TW_STAT_RUN_TOTAL_US,
+	TCPFSM_TW_STAT_RUNS_OVER_1MS,
 	TCPFSM_TW_STAT_LATE_MAX_US,
 	/* The lateness histogram, in 1-2-5 steps: see tcpfsm_tw_count_late(). */
 	TCPFSM_TW_STAT_LATE_LE_10US,

@@ -350,6 +350,9 @@ static enum hrtimer_restart tcpfsm_tw_reap(struct hrtimer *timer)
 	if (took > r->run_max_ns)
 		WRITE_ONCE(r->run_max_ns, took);
 	WRITE_ONCE(r->run_total_ns, r->run_total_ns + took);
+	/* In whole us, as ReaperRunMaxUs: over 1000 there means counted here. */
+	if (div_u64(took, NSEC_PER_USEC) > USEC_PER_MSEC)
+		WRITE_ONCE(r->runs_over_1ms, r->runs_over_1ms + 1);
 	spin_unlock_bh(&r->lock);
 	return HRTIMER_NORESTART;
 }
@@ -891,6 +894,8 @@ u64 tcpfsm_tw_stat(struct net *net, enum tcpfsm_tw_stat which)
 		return div_u64(READ_ONCE(r->run_max_ns), NSEC_PER_USEC);
 	case TCPFSM_TW_STAT_RUN_TOTAL_US:
 		return div_u64(READ_ONCE(r->run_total_ns), NSEC_PER_USEC);
+	case TCPFSM_TW_STAT_RUNS_OVER_1MS:
+		return READ_ONCE(r->runs_over_1ms);
 	case TCPFSM_TW_STAT_LATE_MAX_US:
 		return div_u64(READ_ONCE(r->lateness_max_ns), NSEC_PER_USEC);
 	case TCPFSM_TW_STAT_LATE_LE_10US ... TCPFSM_TW_STAT_LATE_OVER_100MS:

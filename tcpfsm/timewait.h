@@ -103,6 +103,8 @@ struct tcpfsm_tw {
  * @runs: timer runs
  * @run_max_ns: longest timer run
  * @run_total_ns: all timer runs together: the softirq time spent reaping
+ * @runs_over_1ms: timer runs that took longer than 1 ms (wall clock, so
+ *	under emulation also the host's preemption of the vCPU)
  * @late_hist: entries freed by lateness, see tcpfsm_tw_count_late()
  * @walk_tw: /proc resume point: the entry at @walk_pos, or NULL past the
  *	end
@@ -124,6 +126,7 @@ struct tcpfsm_tw_reaper {
 	u64			runs;
 	u64			run_max_ns;
 	u64			run_total_ns;
+	u64			runs_over_1ms;
 	u64			late_hist[TCPFSM_TW_STAT_LATE_OVER_100MS -
 					  TCPFSM_TW_STAT_LATE_LE_10US + 1];
 	struct tcpfsm_tw	*walk_tw;

@@ -515,6 +515,7 @@ static const struct {
 	S(REAPER_RUNS, "ReaperRuns", "reaper-runs"),
 	S(REAPER_RUN_MAX_US, "ReaperRunMaxUs", "reaper-run-max-us"),
 	S(REAPER_RUN_TOTAL_US, "ReaperRunTotalUs", "reaper-run-total-us"),
+	S(REAPER_RUNS_OVER1MS, "ReaperRunsOver1ms", "reaper-runs-over1ms"),
 	S(REAPER_LATENESS_MAX_US, "ReaperLatenessMaxUs",
 	  "reaper-lateness-max-us"),
 	S(REAPER_LATE_LE10US, "ReaperLateLe10us", "reaper-late-le10us"),
