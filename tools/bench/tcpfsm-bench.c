@@ -533,14 +533,16 @@ static int veth_setup(struct path *p)
 }
 
 /*
- * Fairness: TCP must not skip TIME_WAIT for want of buckets (the default
- * scales with memory, 8192 in a 1 GiB guest), and both protocols get the
- * widest ephemeral port range.  In the calling thread's netns.
+ * Fairness: neither protocol may skip TIME_WAIT for want of buckets
+ * (TCP's default scales with memory, 8192 in a 1 GiB guest; tcpfsm's
+ * max_tw is 262144), and both get the widest ephemeral port range.  In
+ * the calling thread's netns.
  */
 static void tune_netns(const char *where, long tw_buckets)
 {
+	static const char *const fsm_max = "/proc/sys/net/tcpfsm/max_tw";
 	char range[64] = "?", *p;
-	long tw = -1;
+	long tw = -1, ftw = -1;
 	int ret;
 
 	if (o.tune) {
@@ -548,6 +550,12 @@ static void tune_netns(const char *where, long tw_buckets)
 				 tw_buckets);
 		if (ret)
 			report_err(-ret, "%s: tcp_max_tw_buckets", where);
+		/* Absent without the module, or before max_tw existed. */
+		if (!access(fsm_max, F_OK)) {
+			ret = write_long(fsm_max, tw_buckets);
+			if (ret)
+				report_err(-ret, "%s: tcpfsm max_tw", where);
+		}
 		ret = write_text("/proc/sys/net/ipv4/ip_local_port_range",
 				 "1024 65535");
 		if (ret)
@@ -560,11 +568,15 @@ static void tune_netns(const char *where, long tw_buckets)
 	for (p = range; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
-	printf("netns %s: tcp_max_tw_buckets %ld, ip_local_port_range %s%s\n",
-	       where, tw, range, o.tune ? "" : " (not tuned: no --tune)");
+	read_long(fsm_max, &ftw);
+	printf("netns %s: tcp_max_tw_buckets %ld, tcpfsm max_tw %ld, ip_local_port_range %s%s\n",
+	       where, tw, ftw, range, o.tune ? "" : " (not tuned: no --tune)");
 	if (tw >= 0 && tw < tw_buckets)
 		printf("warning: %s: tcp_max_tw_buckets %ld < %ld: TCP may skip TIME_WAIT and look cheaper than it is\n",
 		       where, tw, tw_buckets);
+	if (ftw >= 0 && ftw < tw_buckets)
+		printf("warning: %s: tcpfsm max_tw %ld < %ld: tcpfsm may skip TIME_WAIT and look cheaper than it is\n",
+		       where, ftw, tw_buckets);
 }
 
 static int tune_path(struct path *p, long tw_buckets)
@@ -2136,6 +2148,8 @@ static void tw_run(int proto, long n, struct tw_res *r)
 	r->avail_kb = m0.avail - m1.avail;
 	if (proto == PROTO_TCP)
 		netstat_field("TcpExt:", "TCPTimeWaitOverflow", &r->overflow);
+	else if (!file_field(tw_stats, "TimeWaitOverflow", &r->overflow))
+		r->overflow = -1;
 	progress("tw: %lld created, %lld alive",
 		 r->created, r->alive);
 	if (r->alive <= 0) {
@@ -2263,6 +2277,8 @@ static void tw_print(struct tw_res *res)
 		printf("  %s: %s\n", protos[pi].name, r->plan);
 		if (protos[pi].num != PROTO_TCP) {
 			printf("  %s: %s\n", protos[pi].name, r->reaper);
+			printf("  %s: TimeWaitOverflow %lld (max_tw reached: no entry)\n",
+			       protos[pi].name, r->overflow);
 			if (r->rs1.ok && tw_reaped(r) > 0)
 				printf("  %s: reaper: %.0f ns of softirq time per entry; longest run %lld us, %s the 1000 us bound\n",
 				       protos[pi].name,
