@@ -2357,7 +2357,7 @@ static const char usage_text[] =
 "  -r, --repeat N        trials per protocol, alternating (default 5)\n"
 "  -c, --clients N       CRR client threads, each with a server (default 2)\n"
 "  -t, --timeout MS      any one blocking call (default 5000)\n"
-"  -T, --tune            raise tcp_max_tw_buckets, widen the port range\n"
+"  -T, --tune            raise tcp_max_tw_buckets and max_tw, widen ports\n"
 "      --no-netns        loopback in the current netns, not a private one\n"
 "      --lookup LIST     idle connection counts (default 100,100000)\n"
 "      --lookup-limit S  time limit to open them, each (default 600)\n"
