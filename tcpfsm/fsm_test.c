@@ -982,6 +982,7 @@ static void tw_batched_reaping(struct kunit *test)
 	struct tcpfsm_tw_reaper *r = test->priv;
 	struct tcpfsm_tw_key key;
 	const int n = 100000;
+	u64 sum;
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -994,9 +995,48 @@ static void tw_batched_reaping(struct kunit *test)
 	}
 	KUNIT_ASSERT_TRUE(test, tw_wait_count(r, 0, 300000));
 	KUNIT_EXPECT_GE(test, READ_ONCE(r->runs), (u64)DIV_ROUND_UP(n, 512));
+	/* Every entry in the lateness histogram; the runs' time adds up. */
+	for (i = 0, sum = 0; i < ARRAY_SIZE(r->late_hist); i++)
+		sum += READ_ONCE(r->late_hist[i]);
+	KUNIT_EXPECT_EQ(test, sum, (u64)n);
+	KUNIT_EXPECT_GT(test, READ_ONCE(r->run_max_ns), 0ULL);
+	KUNIT_EXPECT_GE(test, READ_ONCE(r->run_total_ns),
+			READ_ONCE(r->run_max_ns));
+	/* Runs over 1 ms are counted: none unless the longest was one. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(r->runs_over_1ms) > 0,
+			div_u64(READ_ONCE(r->run_max_ns), NSEC_PER_USEC) >
+			USEC_PER_MSEC);
+	KUNIT_EXPECT_LE(test, READ_ONCE(r->runs_over_1ms), READ_ONCE(r->runs));
 	kunit_info(test, "%d entries: %llu runs, longest %llu us, lateness max %llu us\n",
 		   n, READ_ONCE(r->runs), READ_ONCE(r->run_max_ns) / 1000,
 		   READ_ONCE(r->lateness_max_ns) / 1000);
+}
+
+/* Each lateness lands in the bucket whose bound is the first >= it. */
+static void tw_late_buckets(struct kunit *test)
+{
+	static const struct {
+		u64 late_ns;
+		int bucket;
+	} cases[] = {
+		{ 0, 0 }, { 10000, 0 }, { 10001, 1 }, { 20000, 1 },
+		{ 20001, 2 }, { 100000, 3 }, { 999999, 6 }, { 1000000, 6 },
+		{ 1000001, 7 }, { 10000000, 9 }, { 100000000, 12 },
+		{ 100000001, 13 }, { 60ULL * NSEC_PER_SEC, 13 },
+	};
+	struct tcpfsm_tw_reaper *r = test->priv;
+	int i, j;
+
+	KUNIT_ASSERT_EQ(test, ARRAY_SIZE(r->late_hist), 14);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(r->late_hist, 0, sizeof(r->late_hist));
+		tcpfsm_tw_count_late(r, cases[i].late_ns);
+		for (j = 0; j < ARRAY_SIZE(r->late_hist); j++)
+			KUNIT_EXPECT_EQ_MSG(test, r->late_hist[j],
+					    (u64)(j == cases[i].bucket),
+					    "lateness %llu ns, bucket %d",
+					    cases[i].late_ns, j);
+	}
 }
 
 /*
@@ -1030,6 +1070,7 @@ static void tw_teardown_many(struct kunit *test)
 static struct kunit_case tcpfsm_tw_cases[] = {
 	KUNIT_CASE_PARAM(tw_decide, tw_seg_gen_params),
 	KUNIT_CASE(tw_entry_size),
+	KUNIT_CASE(tw_late_buckets),
 	KUNIT_CASE(tw_insert_find),
 	KUNIT_CASE(tw_port_busy),
 	KUNIT_CASE(tw_port_reuse),

@@ -113,6 +113,10 @@ struct tcpfsm_tw {
  * @lateness_max_ns: largest delay from a deadline to the entry's removal
  * @runs: timer runs
  * @run_max_ns: longest timer run
+ * @run_total_ns: all timer runs together: the softirq time spent reaping
+ * @runs_over_1ms: timer runs that took longer than 1 ms (wall clock, so
+ *	under emulation also the host's preemption of the vCPU)
+ * @late_hist: entries freed by lateness, see tcpfsm_tw_count_late()
  * @walk_tw: /proc resume point: the entry at @walk_pos, or NULL past the
  *	end
  * @walk_pos: its position
@@ -132,8 +136,10 @@ struct tcpfsm_tw_reaper {
 	u64			lateness_max_ns;
 	u64			runs;
 	u64			run_max_ns;
-	/* Entries freed within 10 us, 100 us, 1 ms, 10 ms, later. */
-	u64			late_hist[5];
+	u64			run_total_ns;
+	u64			runs_over_1ms;
+	u64			late_hist[TCPFSM_TW_STAT_LATE_OVER_100MS -
+					  TCPFSM_TW_STAT_LATE_LE_10US + 1];
 	struct tcpfsm_tw	*walk_tw;
 	loff_t			walk_pos;
 	bool			walk_valid;
@@ -180,6 +186,7 @@ struct tcpfsm_tw *tcpfsm_tw_find(struct tcpfsm_tw_reaper *r,
 bool tcpfsm_tw_port_held(struct tcpfsm_tw_reaper *r, __be32 addr,
 			 __be16 port, bool reuse);
 void tcpfsm_tw_restart(struct tcpfsm_tw *tw);
+void tcpfsm_tw_count_late(struct tcpfsm_tw_reaper *r, u64 late_ns);
 #endif
 
 #endif /* _TCPFSM_TIMEWAIT_H */

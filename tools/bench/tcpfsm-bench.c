@@ -533,14 +533,16 @@ static int veth_setup(struct path *p)
 }
 
 /*
- * Fairness: TCP must not skip TIME_WAIT for want of buckets (the default
- * scales with memory, 8192 in a 1 GiB guest), and both protocols get the
- * widest ephemeral port range.  In the calling thread's netns.
+ * Fairness: neither protocol may skip TIME_WAIT for want of buckets
+ * (TCP's default scales with memory, 8192 in a 1 GiB guest; tcpfsm's
+ * max_tw is 262144), and both get the widest ephemeral port range.  In
+ * the calling thread's netns.
  */
 static void tune_netns(const char *where, long tw_buckets)
 {
+	static const char *const fsm_max = "/proc/sys/net/tcpfsm/max_tw";
 	char range[64] = "?", *p;
-	long tw = -1;
+	long tw = -1, ftw = -1;
 	int ret;
 
 	if (o.tune) {
@@ -548,6 +550,12 @@ static void tune_netns(const char *where, long tw_buckets)
 				 tw_buckets);
 		if (ret)
 			report_err(-ret, "%s: tcp_max_tw_buckets", where);
+		/* Absent without the module, or before max_tw existed. */
+		if (!access(fsm_max, F_OK)) {
+			ret = write_long(fsm_max, tw_buckets);
+			if (ret)
+				report_err(-ret, "%s: tcpfsm max_tw", where);
+		}
 		ret = write_text("/proc/sys/net/ipv4/ip_local_port_range",
 				 "1024 65535");
 		if (ret)
@@ -560,11 +568,15 @@ static void tune_netns(const char *where, long tw_buckets)
 	for (p = range; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
-	printf("netns %s: tcp_max_tw_buckets %ld, ip_local_port_range %s%s\n",
-	       where, tw, range, o.tune ? "" : " (not tuned: no --tune)");
+	read_long(fsm_max, &ftw);
+	printf("netns %s: tcp_max_tw_buckets %ld, tcpfsm max_tw %ld, ip_local_port_range %s%s\n",
+	       where, tw, ftw, range, o.tune ? "" : " (not tuned: no --tune)");
 	if (tw >= 0 && tw < tw_buckets)
 		printf("warning: %s: tcp_max_tw_buckets %ld < %ld: TCP may skip TIME_WAIT and look cheaper than it is\n",
 		       where, tw, tw_buckets);
+	if (ftw >= 0 && ftw < tw_buckets)
+		printf("warning: %s: tcpfsm max_tw %ld < %ld: tcpfsm may skip TIME_WAIT and look cheaper than it is\n",
+		       where, ftw, tw_buckets);
 }
 
 static int tune_path(struct path *p, long tw_buckets)
@@ -694,6 +706,43 @@ static void pair_addr(unsigned long j, int octet, struct sockaddr_in *sin)
 				     (unsigned int)(octet + a / (254 * 254)) << 16 |
 				     (unsigned int)(a / 254 % 254) << 8 |
 				     (unsigned int)(a % 254 + 1));
+}
+
+/*
+ * One loopback connection from client address @j of 127.<@octet>.0.0/16
+ * (pair_addr()) to @srv, accepted on @lfd (blocking, bounded by its
+ * SO_RCVTIMEO): 0 with *@cfd and *@sfd, or -errno with @what the call
+ * that failed (-EADDRINUSE from bind: that address is taken).
+ */
+static int bound_conn(int proto, unsigned long j, int octet,
+		      const struct sockaddr_in *srv, int lfd, int *cfd,
+		      int *sfd, const char **what)
+{
+	struct sockaddr_in sin;
+	int c, s, ret;
+
+	*what = "socket";
+	c = sock_new(proto, o.timeout_ms);
+	if (c < 0)
+		return c;
+	pair_addr(j, octet, &sin);
+	*what = "bind";
+	if (bind(c, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		goto fail;
+	*what = "connect";
+	if (connect(c, (const struct sockaddr *)srv, sizeof(*srv)) < 0)
+		goto fail;
+	*what = "accept";
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		goto fail;
+	*cfd = c;
+	*sfd = s;
+	return 0;
+fail:
+	ret = -errno;
+	close(c);
+	return ret;
 }
 
 /* ---- one trial: N client/server thread pairs for a fixed time ---- */
@@ -1014,6 +1063,29 @@ static void stream_recv(struct pair *pr, int *fdp)
 	*fdp = -1;
 }
 
+/* What @side (SRV or CLI) of @pr does in its trial's workload. */
+static void run_side(struct pair *pr, int side)
+{
+	int *fdp = side == SRV ? &pr->sfd : &pr->cfd;
+
+	switch (pr->t->wl) {
+	case WL_CRR:
+		(side == SRV ? crr_server : crr_client)(pr);
+		break;
+	case WL_RR:
+		(side == SRV ? rr_server : rr_client)(pr);
+		break;
+	case WL_STREAM_C2S:
+	case WL_STREAM_S2C:
+		/* c2s: the client sends; s2c: the server does. */
+		if ((pr->t->wl == WL_STREAM_C2S) == (side == CLI))
+			stream_send(pr, fdp);
+		else
+			stream_recv(pr, fdp);
+		break;
+	}
+}
+
 static void *server_main(void *arg)
 {
 	struct pair *pr = arg;
@@ -1045,22 +1117,8 @@ static void *server_main(void *arg)
 				FAIL(t, "server: timeouts", -ret);
 		}
 	}
-	if (!gate_wait(t, 1))
-		return NULL;
-	switch (t->wl) {
-	case WL_CRR:
-		crr_server(pr);
-		break;
-	case WL_RR:
-		rr_server(pr);
-		break;
-	case WL_STREAM_C2S:
-		stream_recv(pr, &pr->sfd);
-		break;
-	case WL_STREAM_S2C:
-		stream_send(pr, &pr->sfd);
-		break;
-	}
+	if (gate_wait(t, 1))
+		run_side(pr, SRV);
 	return NULL;
 }
 
@@ -1085,22 +1143,8 @@ static void *client_main(void *arg)
 			FAIL(t, "client: connect", errno);
 		}
 	}
-	if (!gate_wait(t, 1))
-		goto out;
-	switch (t->wl) {
-	case WL_CRR:
-		crr_client(pr);
-		break;
-	case WL_RR:
-		rr_client(pr);
-		break;
-	case WL_STREAM_C2S:
-		stream_send(pr, &pr->cfd);
-		break;
-	case WL_STREAM_S2C:
-		stream_recv(pr, &pr->cfd);
-		break;
-	}
+	if (gate_wait(t, 1))
+		run_side(pr, CLI);
 out:
 	__atomic_store_n(&pr->client_done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -1509,37 +1553,20 @@ static int raise_nofile(long want)
 /* Grows @id to @k idle connections of @proto on loopback. */
 static int idle_grow(struct idle *id, int proto, long k, double deadline)
 {
-	struct sockaddr_in sin;
+	const char *what;
 	long busy = 0;
-	int c, s, ret;
+	int ret;
 
 	while (id->n < k) {
 		if (interrupted || now_s() > deadline)
 			return -ETIMEDOUT;
-		c = sock_new(proto, o.timeout_ms);
-		if (c < 0)
-			return c;
-		pair_addr(id->next++, LOOKUP_OCTET, &sin);
-		if (bind(c, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			ret = -errno;
-			close(c);
-			if (ret == -EADDRINUSE && ++busy < 1000)
-				continue;
+		ret = bound_conn(proto, id->next++, LOOKUP_OCTET, &id->addr,
+				 id->lfd, &id->fd[2 * id->n],
+				 &id->fd[2 * id->n + 1], &what);
+		if (ret == -EADDRINUSE && ++busy < 1000)
+			continue;
+		if (ret)
 			return ret;
-		}
-		if (connect(c, (struct sockaddr *)&id->addr,
-			    sizeof(id->addr)) < 0) {
-			ret = -errno;
-			close(c);
-			return ret;
-		}
-		s = accept_timeout(id->lfd, o.timeout_ms);
-		if (s < 0) {
-			close(c);
-			return s;
-		}
-		id->fd[2 * id->n] = c;
-		id->fd[2 * id->n + 1] = s;
 		id->n++;
 	}
 	return 0;
@@ -1670,7 +1697,6 @@ struct tw_worker {
 static void *tw_worker_main(void *arg)
 {
 	struct tw_worker *w = arg;
-	struct sockaddr_in sin;
 	unsigned long j;
 	int c, s, ret;
 	char ch;
@@ -1681,40 +1707,16 @@ static void *tw_worker_main(void *arg)
 			w->what = "time limit";
 			return NULL;
 		}
-		c = sock_new(w->proto, o.timeout_ms);
-		if (c < 0) {
-			w->err = -c;
-			w->what = "socket";
-			return NULL;
-		}
-		pair_addr(j, TW_OCTET, &sin);
-		if (bind(c, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			ret = errno;
-			close(c);
-			if (ret == EADDRINUSE && ++w->busy < 1000)
-				continue;
-			w->err = ret;
-			w->what = "bind";
-			return NULL;
-		}
-		if (connect(c, (struct sockaddr *)&w->laddr,
-			    sizeof(w->laddr)) < 0) {
-			w->err = errno;
-			w->what = "connect";
-			close(c);
-			return NULL;
-		}
-		s = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (s < 0) {
-			w->err = errno;
-			w->what = "accept";
-			close(c);
+		ret = bound_conn(w->proto, j, TW_OCTET, &w->laddr, w->lfd,
+				 &c, &s, &w->what);
+		if (ret == -EADDRINUSE && ++w->busy < 1000)
+			continue;
+		if (ret) {
+			w->err = -ret;
 			return NULL;
 		}
 		close(c);
-		ret = set_timeo(s, SO_RCVTIMEO, o.timeout_ms);
-		if (!ret)
-			ret = recv_1(s, &ch);
+		ret = recv_1(s, &ch);
 		close(s);
 		if (ret) {
 			w->err = ret < 0 ? -ret : EPROTO;
@@ -1766,6 +1768,31 @@ static long tw_create(int proto, unsigned long first, unsigned long n,
 	return created;
 }
 
+/*
+ * The reaper's lateness histogram in /proc/tcpfsm/stats: bucket i counts
+ * entries freed more than bound[i - 1] and at most bound[i] us after
+ * their deadline; the last one (bound 0) everything later.
+ */
+static const struct {
+	const char *name;
+	long bound_us;
+} tw_late[] = {
+	{ "ReaperLateLe10us", 10 }, { "ReaperLateLe20us", 20 },
+	{ "ReaperLateLe50us", 50 }, { "ReaperLateLe100us", 100 },
+	{ "ReaperLateLe200us", 200 }, { "ReaperLateLe500us", 500 },
+	{ "ReaperLateLe1ms", 1000 }, { "ReaperLateLe2ms", 2000 },
+	{ "ReaperLateLe5ms", 5000 }, { "ReaperLateLe10ms", 10000 },
+	{ "ReaperLateLe20ms", 20000 }, { "ReaperLateLe50ms", 50000 },
+	{ "ReaperLateLe100ms", 100000 }, { "ReaperLateOver100ms", 0 },
+};
+
+/* The reaper's figures at one moment; @ok: all of them were there. */
+struct reaper_snap {
+	bool ok;
+	long long runs, run_max_us, run_total_us, runs_over_1ms, late_max_us;
+	long long hist[ARRAY_SIZE(tw_late)];
+};
+
 struct tw_res {
 	bool ran;
 	char err[256];
@@ -1782,6 +1809,7 @@ struct tw_res {
 	double softirq_ms;
 	long long timer, hrtimer;
 	char reaper[160];
+	struct reaper_snap rs0, rs1;	/* before the phases, after the wait */
 	long long overflow;
 };
 
@@ -1965,19 +1993,62 @@ static void tw_conns_check(struct tw_res *r)
 		 " (/proc/tcpfsm/conns: %lld TIME_WAIT lines)", n);
 }
 
+static void reaper_read(struct reaper_snap *rs)
+{
+	static char buf[16384];
+	size_t i;
+
+	memset(rs, 0, sizeof(*rs));
+	if (read_text(tw_stats, buf, sizeof(buf)) <= 0)
+		return;
+	rs->ok = text_field(buf, "ReaperRuns", &rs->runs) &&
+		 text_field(buf, "ReaperRunMaxUs", &rs->run_max_us) &&
+		 text_field(buf, "ReaperRunTotalUs", &rs->run_total_us) &&
+		 text_field(buf, "ReaperRunsOver1ms", &rs->runs_over_1ms) &&
+		 text_field(buf, "ReaperLatenessMaxUs", &rs->late_max_us);
+	for (i = 0; i < ARRAY_SIZE(tw_late); i++)
+		rs->ok = rs->ok && text_field(buf, tw_late[i].name,
+					      &rs->hist[i]);
+}
+
+/*
+ * The bucket holding the @q quantile of the lateness between two
+ * snapshots, as "<= bound" ("> 100 ms" for the last); NULL without any.
+ */
+static const char *reaper_pct(const struct tw_res *r, double q, char *buf,
+			      size_t len)
+{
+	long long n = 0, want, sum = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tw_late); i++)
+		n += r->rs1.hist[i] - r->rs0.hist[i];
+	if (!r->rs0.ok || !r->rs1.ok || n <= 0)
+		return NULL;
+	want = (long long)(q * n + 0.999999);
+	for (i = 0; i < ARRAY_SIZE(tw_late); i++) {
+		sum += r->rs1.hist[i] - r->rs0.hist[i];
+		if (sum >= want)
+			break;
+	}
+	if (i >= ARRAY_SIZE(tw_late) - 1)
+		snprintf(buf, len, "> %ld us", tw_late[i - 1].bound_us);
+	else
+		snprintf(buf, len, "<= %ld us", tw_late[i].bound_us);
+	return buf;
+}
+
 static void tw_reaper(struct tw_res *r)
 {
-	long long late, runs;
-	bool hl = file_field(tw_stats, "ReaperLatenessMaxUs", &late);
-	bool hr = file_field(tw_stats, "ReaperRuns", &runs);
-	char a[32] = "absent", b[32] = "absent";
-
-	if (hl)
-		snprintf(a, sizeof(a), "%lld us", late);
-	if (hr)
-		snprintf(b, sizeof(b), "%lld", runs);
-	snprintf(r->reaper, sizeof(r->reaper),
-		 "ReaperLatenessMaxUs %s, ReaperRuns %s", a, b);
+	reaper_read(&r->rs1);
+	if (!r->rs1.ok)
+		snprintf(r->reaper, sizeof(r->reaper),
+			 "the reaper's figures (ReaperRuns, ReaperRunTotalUs, ReaperRunsOver1ms, the lateness histogram) absent from %s",
+			 tw_stats);
+	else
+		snprintf(r->reaper, sizeof(r->reaper),
+			 "reaper figures from %s, counted from the first phase (run max and lateness max: since the netns began)",
+			 tw_stats);
 }
 
 /*
@@ -2038,6 +2109,8 @@ static void tw_run(int proto, long n, struct tw_res *r)
 		snprintf(r->plan, sizeof(r->plan),
 			 "TIME_WAIT fixed at 60 s: entries expire in the order and at the rate they were made");
 	}
+	if (proto != PROTO_TCP)
+		reaper_read(&r->rs0);
 	sysmem_read(&m0);
 	t0 = now_s();
 	for (k = 0; k < (plan ? o.tw_phases : 1) && !r->err[0]; k++) {
@@ -2075,6 +2148,8 @@ static void tw_run(int proto, long n, struct tw_res *r)
 	r->avail_kb = m0.avail - m1.avail;
 	if (proto == PROTO_TCP)
 		netstat_field("TcpExt:", "TCPTimeWaitOverflow", &r->overflow);
+	else if (!file_field(tw_stats, "TimeWaitOverflow", &r->overflow))
+		r->overflow = -1;
 	progress("tw: %lld created, %lld alive",
 		 r->created, r->alive);
 	if (r->alive <= 0) {
@@ -2097,6 +2172,17 @@ out:
 		tw_reaper(r);
 }
 
+/* Entries the reaper freed between the snapshots (its histogram's sum). */
+static double tw_reaped(const struct tw_res *r)
+{
+	long long n = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tw_late); i++)
+		n += r->rs1.hist[i] - r->rs0.hist[i];
+	return n;
+}
+
 /* An expiry figure, or "not timed" when there was no wait. */
 static const char *tw_fmt(const struct tw_res *r, double v, const char *fmt)
 {
@@ -2112,7 +2198,7 @@ static const char *tw_fmt(const struct tw_res *r, double v, const char *fmt)
 
 static void tw_print(struct tw_res *res)
 {
-	char a[MAX_PROTOS][64];
+	char a[MAX_PROTOS][64], pb[MAX_PROTOS][32];
 	int pi;
 
 #define TW_LINE(label, ...) do {					\
@@ -2163,6 +2249,23 @@ static void tw_print(struct tw_res *res)
 	TW_LINE("TIMER softirqs in window", "%s", tw_fmt(r, r->timer, "%.0f"));
 	TW_LINE("HRTIMER softirqs in window", "%s",
 		tw_fmt(r, r->hrtimer, "%.0f"));
+	TW_LINE("entries reaped by the reaper", "%s",
+		!r->rs1.ok ? "-" : tw_fmt(r, tw_reaped(r), "%.0f"));
+	TW_LINE("reaper runs", "%s", !r->rs1.ok ? "-" :
+		tw_fmt(r, r->rs1.runs - r->rs0.runs, "%.0f"));
+	TW_LINE("reaper time, all runs (ms)", "%s", !r->rs1.ok ? "-" :
+		tw_fmt(r, (r->rs1.run_total_us - r->rs0.run_total_us) / 1000.0,
+		       "%.1f"));
+	TW_LINE("longest reaper run (us)", "%s", !r->rs1.ok ? "-" :
+		tw_fmt(r, r->rs1.run_max_us, "%.0f"));
+	TW_LINE("reaper runs over 1 ms", "%s", !r->rs1.ok ? "-" :
+		tw_fmt(r, r->rs1.runs_over_1ms - r->rs0.runs_over_1ms, "%.0f"));
+	TW_LINE("reaper lateness p50", "%s",
+		reaper_pct(r, 0.50, pb[pi], sizeof(pb[pi])) ?: "-");
+	TW_LINE("reaper lateness p99", "%s",
+		reaper_pct(r, 0.99, pb[pi], sizeof(pb[pi])) ?: "-");
+	TW_LINE("reaper lateness max (us)", "%s", !r->rs1.ok ? "-" :
+		tw_fmt(r, r->rs1.late_max_us, "%.0f"));
 #undef TW_LINE
 	for (pi = 0; pi < nprotos; pi++) {
 		struct tw_res *r = &res[pi];
@@ -2172,11 +2275,22 @@ static void tw_print(struct tw_res *res)
 		printf("  %s: count from %s; slab from %s\n", protos[pi].name,
 		       r->count_src, r->slab_src);
 		printf("  %s: %s\n", protos[pi].name, r->plan);
-		if (protos[pi].num != PROTO_TCP)
+		if (protos[pi].num != PROTO_TCP) {
 			printf("  %s: %s\n", protos[pi].name, r->reaper);
-		else
+			printf("  %s: TimeWaitOverflow %lld (max_tw reached: no entry)\n",
+			       protos[pi].name, r->overflow);
+			if (r->rs1.ok && tw_reaped(r) > 0)
+				printf("  %s: reaper: %.0f ns of softirq time per entry; longest run %lld us, %s the 1000 us bound\n",
+				       protos[pi].name,
+				       (r->rs1.run_total_us -
+					r->rs0.run_total_us) * 1000.0 /
+				       tw_reaped(r), r->rs1.run_max_us,
+				       r->rs1.run_max_us <= 1000 ?
+				       "within" : "OVER");
+		} else {
 			printf("  %s: TCPTimeWaitOverflow %lld\n",
 			       protos[pi].name, r->overflow);
+		}
 		if (r->err[0])
 			printf("  %s: error: %s\n", protos[pi].name, r->err);
 	}
@@ -2243,7 +2357,7 @@ static const char usage_text[] =
 "  -r, --repeat N        trials per protocol, alternating (default 5)\n"
 "  -c, --clients N       CRR client threads, each with a server (default 2)\n"
 "  -t, --timeout MS      any one blocking call (default 5000)\n"
-"  -T, --tune            raise tcp_max_tw_buckets, widen the port range\n"
+"  -T, --tune            raise tcp_max_tw_buckets and max_tw, widen ports\n"
 "      --no-netns        loopback in the current netns, not a private one\n"
 "      --lookup LIST     idle connection counts (default 100,100000)\n"
 "      --lookup-limit S  time limit to open them, each (default 600)\n"
