@@ -229,7 +229,11 @@ TEST_F_TIMEOUT(teardown, netns, 600)
 	       variant->sk_cache, sk0, sk1);
 	EXPECT_LE(n, tw);
 	EXPECT_LE(tw0 + n * 9 / 10, tw1);
-	EXPECT_LE(sk0 + 2 * NEST, sk1);
+	/* At least our 2 * NEST sockets: not sk0 + 2 * NEST, as the cache is
+	 * shared and sockets of earlier tests may have been freed meanwhile
+	 * (TCP's went from 11 to 40 here once).
+	 */
+	EXPECT_LE(2 * NEST, sk1);
 
 	/* Delete the netns: its last references are these fds. */
 	for (i = 0; i < 2 * NEST; i++)
