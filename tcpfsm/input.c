@@ -574,8 +574,8 @@ static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
  * Queue in-order data for the reader.  The bytes of segments that
  * tcpfsm_rcv_copy() picks are copied: first into the tailroom of the tail
  * skb, the rest into a fresh skb (2 KiB for a small rest, else at least
- * 8 KiB, which the next segments fill), so that the queue's truesize stays close to its
- * payload.  Consumes @skb on success.
+ * 8 KiB, which the next segments fill), so that the queue's truesize
+ * stays close to its payload.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -583,8 +583,7 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	unsigned int len = skb->len, off = 0;
 	struct sk_buff *tail = NULL, *nskb = NULL;
 
-	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf))
-		tcpfsm_prune_ooo(sk);
+	tcpfsm_prune_ooo(sk);
 	if (!len || !tcpfsm_rcv_copy(skb))
 		goto as_is;
 	tail = tcpfsm_rcv_tail(sk, cb);

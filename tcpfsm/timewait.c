@@ -6,7 +6,8 @@
  * When the active closer reaches TIME_WAIT the engine calls
  * tcpfsm_tw_enter() and frees the socket; what TIME_WAIT needs (4-tuple,
  * SND.NXT, RCV.NXT, window, deadline, the move into TIME_WAIT) goes into a
- * struct tcpfsm_tw of under 128 bytes from its own kmem_cache, found by 4-tuple in an rhashtable.
+ * struct tcpfsm_tw of under 128 bytes from its own kmem_cache, found by
+ * 4-tuple in an rhashtable.
  *
  * The reaper.  Each netns has one: its entries on deadline-ordered queues
  * and ONE hrtimer (CLOCK_MONOTONIC, soft, absolute) armed for the earliest
