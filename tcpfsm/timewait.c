@@ -442,39 +442,6 @@ VISIBLE_IF_KUNIT void tcpfsm_tw_restart(struct tcpfsm_tw *tw)
 }
 EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_restart);
 
-static int __tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
-			      const struct tcpfsm_tw_key *key, u32 snd_nxt,
-			      u32 rcv_nxt, u32 rcv_wnd, u32 dur_ms, bool reuse,
-			      const struct tcpfsm_history *h);
-
-/* The KUnit tests' way in: entries with no socket behind them. */
-#if IS_ENABLED(CONFIG_KUNIT)
-/**
- * tcpfsm_tw_insert() - create a TIME_WAIT entry
- * @r: the netns's reaper
- * @key: the 4-tuple, local end first
- * @snd_nxt: our SND.NXT, our FIN included
- * @rcv_nxt: our RCV.NXT, their FIN included
- * @rcv_wnd: the window last advertised
- * @dur_ms: how long it lasts: 2 MSL
- * @reuse: the socket had SO_REUSEADDR (see tcpfsm_tw_port_held())
- *
- * An entry already there for the 4-tuple is replaced.
- *
- * Return: 0, -ENOMEM, -ENOENT when the netns is going away, or the
- * rhashtable's error.
- */
-VISIBLE_IF_KUNIT int tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
-				      const struct tcpfsm_tw_key *key,
-				      u32 snd_nxt, u32 rcv_nxt, u32 rcv_wnd,
-				      u32 dur_ms, bool reuse)
-{
-	return __tcpfsm_tw_insert(r, key, snd_nxt, rcv_nxt, rcv_wnd, dur_ms,
-				  reuse, NULL);
-}
-EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_insert);
-#endif
-
 /*
  * tcpfsm_tw_insert(), keeping from @h (the socket's history, its newest
  * record the move into TIME_WAIT) what conn-get reports of the entry.
@@ -544,6 +511,34 @@ unlock_free:
 	call_rcu(&tw->rcu, tcpfsm_tw_free_rcu);
 	return err;
 }
+
+/* The KUnit tests' way in: entries with no socket behind them. */
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * tcpfsm_tw_insert() - create a TIME_WAIT entry
+ * @r: the netns's reaper
+ * @key: the 4-tuple, local end first
+ * @snd_nxt: our SND.NXT, our FIN included
+ * @rcv_nxt: our RCV.NXT, their FIN included
+ * @rcv_wnd: the window last advertised
+ * @dur_ms: how long it lasts: 2 MSL
+ * @reuse: the socket had SO_REUSEADDR (see tcpfsm_tw_port_held())
+ *
+ * An entry already there for the 4-tuple is replaced.
+ *
+ * Return: 0, -ENOMEM, -ENOENT when the netns is going away, or the
+ * rhashtable's error.
+ */
+VISIBLE_IF_KUNIT int tcpfsm_tw_insert(struct tcpfsm_tw_reaper *r,
+				      const struct tcpfsm_tw_key *key,
+				      u32 snd_nxt, u32 rcv_nxt, u32 rcv_wnd,
+				      u32 dur_ms, bool reuse)
+{
+	return __tcpfsm_tw_insert(r, key, snd_nxt, rcv_nxt, rcv_wnd, dur_ms,
+				  reuse, NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(tcpfsm_tw_insert);
+#endif
 
 /**
  * tcpfsm_tw_find() - the live entry for @key, under rcu_read_lock()

@@ -2064,6 +2064,7 @@ static void tw_reaper(struct tw_res *r)
 static void tw_run(int proto, long n, struct tw_res *r)
 {
 	double t0, t, tcal, T = 0, maxphase = 0, limit, first_deadline;
+	double latest;
 	long long base, c, c2;
 	struct sysmem m0, m1;
 	long orig_msl = -1, msl = -1, done = 0, cal, k, nk, next = 1000000;
@@ -2079,6 +2080,7 @@ static void tw_run(int proto, long n, struct tw_res *r)
 		return;
 	}
 	limit = now_s() + o.tw_limit;
+	latest = limit + 5;
 	if (proto != PROTO_TCP && o.tw_phases > 0 &&
 	    read_long(tw_msl, &orig_msl)) {
 		/* A warm-up batch, then the timed one. */
@@ -2102,8 +2104,8 @@ static void tw_run(int proto, long n, struct tw_res *r)
 		 * other load here must not set a wait past it (it once
 		 * planned 435/s for a run that went at 1,200/s).
 		 */
-		if (T > limit + 5)
-			T = limit + 5;
+		if (latest < T)
+			T = latest;
 		plan = true;
 		snprintf(r->plan, sizeof(r->plan),
 			 "calibrated on %lld entries (%.0f/s); %d phases, msl_ms set so all first expire %.1f s after the start",
