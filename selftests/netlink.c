@@ -1194,6 +1194,10 @@ TEST(events_life)
 	EXPECT_EQ(proc_stat("ReaperRunsOver1ms") > 0,
 		  proc_stat("ReaperRunMaxUs") > 1000);
 	EXPECT_LE(1, proc_stat("TimeWaitReaped"));
+	/* The longest run freed what one run may: at most a batch of 512. */
+	EXPECT_LE(0, proc_stat("ReaperRunMaxEntries"));
+	EXPECT_GE(512, proc_stat("ReaperRunMaxEntries"));
+	EXPECT_GE(proc_stat("TimeWaitReaped"), proc_stat("ReaperRunMaxEntries"));
 
 	/* Nothing of that reached the other netns. */
 	read_events(&other, &other_ev, 200, NULL, NULL);

@@ -124,6 +124,7 @@ static const char *const tcpfsm_tw_stat_names[TCPFSM_TW_STAT_MAX] = {
 	[TCPFSM_TW_STAT_LATE_LE_50MS]	= "ReaperLateLe50ms",
 	[TCPFSM_TW_STAT_LATE_LE_100MS]	= "ReaperLateLe100ms",
 	[TCPFSM_TW_STAT_LATE_OVER_100MS]	= "ReaperLateOver100ms",
+	[TCPFSM_TW_STAT_RUN_MAX_ENTRIES]	= "ReaperRunMaxEntries",
 };
 
 static int tcpfsm_stats_show(struct seq_file *seq, void *v)

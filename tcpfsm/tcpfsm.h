@@ -370,6 +370,8 @@ enum tcpfsm_tw_stat {
 	TCPFSM_TW_STAT_LATE_LE_50MS,
 	TCPFSM_TW_STAT_LATE_LE_100MS,
 	TCPFSM_TW_STAT_LATE_OVER_100MS,
+	/* Entries the longest run freed: after the histogram, as added later. */
+	TCPFSM_TW_STAT_RUN_MAX_ENTRIES,
 	TCPFSM_TW_STAT_MAX
 };
 

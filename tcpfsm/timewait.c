@@ -362,8 +362,10 @@ static enum hrtimer_restart tcpfsm_tw_reap(struct hrtimer *timer)
 	if (next != KTIME_MAX)
 		hrtimer_start(&r->timer, next, HRTIMER_MODE_ABS_SOFT);
 	took = ktime_sub(ktime_get(), start);
-	if (took > r->run_max_ns)
+	if (took > r->run_max_ns) {
 		WRITE_ONCE(r->run_max_ns, took);
+		WRITE_ONCE(r->run_max_entries, n);
+	}
 	WRITE_ONCE(r->run_total_ns, r->run_total_ns + took);
 	/* In whole us, as ReaperRunMaxUs: over 1000 there means counted here. */
 	if (div_u64(took, NSEC_PER_USEC) > USEC_PER_MSEC)
@@ -939,6 +941,8 @@ u64 tcpfsm_tw_stat(struct net *net, enum tcpfsm_tw_stat which)
 	case TCPFSM_TW_STAT_LATE_LE_10US ... TCPFSM_TW_STAT_LATE_OVER_100MS:
 		return READ_ONCE(r->late_hist[which -
 					      TCPFSM_TW_STAT_LATE_LE_10US]);
+	case TCPFSM_TW_STAT_RUN_MAX_ENTRIES:
+		return READ_ONCE(r->run_max_entries);
 	default:
 		return 0;
 	}

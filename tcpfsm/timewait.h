@@ -113,6 +113,8 @@ struct tcpfsm_tw {
  * @lateness_max_ns: largest delay from a deadline to the entry's removal
  * @runs: timer runs
  * @run_max_ns: longest timer run
+ * @run_max_entries: entries that run freed: few in a long run means the
+ *	time went elsewhere (interrupts, the host), not to our work
  * @run_total_ns: all timer runs together: the softirq time spent reaping
  * @runs_over_1ms: timer runs that took longer than 1 ms (wall clock, so
  *	under emulation also the host's preemption of the vCPU)
@@ -136,6 +138,7 @@ struct tcpfsm_tw_reaper {
 	u64			lateness_max_ns;
 	u64			runs;
 	u64			run_max_ns;
+	u64			run_max_entries;
 	u64			run_total_ns;
 	u64			runs_over_1ms;
 	u64			late_hist[TCPFSM_TW_STAT_LATE_OVER_100MS -

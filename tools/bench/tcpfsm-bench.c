@@ -1790,6 +1790,7 @@ static const struct {
 struct reaper_snap {
 	bool ok;
 	long long runs, run_max_us, run_total_us, runs_over_1ms, late_max_us;
+	long long run_max_entries;	/* -1: absent (an older module) */
 	long long hist[ARRAY_SIZE(tw_late)];
 };
 
@@ -2009,6 +2010,8 @@ static void reaper_read(struct reaper_snap *rs)
 	for (i = 0; i < ARRAY_SIZE(tw_late); i++)
 		rs->ok = rs->ok && text_field(buf, tw_late[i].name,
 					      &rs->hist[i]);
+	if (!text_field(buf, "ReaperRunMaxEntries", &rs->run_max_entries))
+		rs->run_max_entries = -1;
 }
 
 /*
@@ -2267,6 +2270,9 @@ static void tw_print(struct tw_res *res)
 		       "%.1f"));
 	TW_LINE("longest reaper run (us)", "%s", !r->rs1.ok ? "-" :
 		tw_fmt(r, r->rs1.run_max_us, "%.0f"));
+	TW_LINE("entries the longest run freed", "%s",
+		!r->rs1.ok || r->rs1.run_max_entries < 0 ? "-" :
+		tw_fmt(r, r->rs1.run_max_entries, "%.0f"));
 	TW_LINE("reaper runs over 1 ms", "%s", !r->rs1.ok ? "-" :
 		tw_fmt(r, r->rs1.runs_over_1ms - r->rs0.runs_over_1ms, "%.0f"));
 	TW_LINE("reaper lateness p50", "%s",

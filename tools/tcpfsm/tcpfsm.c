@@ -533,6 +533,7 @@ static const struct {
 	S(REAPER_LATE_LE50MS, "ReaperLateLe50ms", "reaper-late-le50ms"),
 	S(REAPER_LATE_LE100MS, "ReaperLateLe100ms", "reaper-late-le100ms"),
 	S(REAPER_LATE_OVER100MS, "ReaperLateOver100ms", "reaper-late-over100ms"),
+	S(REAPER_RUN_MAX_ENTRIES, "ReaperRunMaxEntries", "reaper-run-max-entries"),
 #undef S
 };
 
