@@ -184,6 +184,118 @@ TEST_F(bind, eaddrinuse)
 	close(d);
 }
 
+/* Sockets sharing a port under SO_REUSEADDR: the port is free once both go. */
+TEST_F(bind, last_socket_frees_port)
+{
+	int a, b, c, err;
+
+	a = bound(&self->t, INADDR_LOOPBACK, PORT, SO_REUSEADDR, &err);
+	ASSERT_EQ(0, err);
+	b = bound(&self->t, INADDR_LOOPBACK, PORT, SO_REUSEADDR, &err);
+	ASSERT_EQ(0, err);
+	close(a);
+	/* b still holds it against a socket without SO_REUSEADDR... */
+	c = bound(&self->t, INADDR_LOOPBACK, PORT, 0, &err);
+	EXPECT_EQ(-EADDRINUSE, err);
+	close(c);
+	close(b);
+	/* ...and then nobody does, and the port works again. */
+	c = bound(&self->t, INADDR_LOOPBACK, PORT, 0, &err);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, listen(c, 1));
+	a = topo_connect(&self->t, &(struct sockaddr_in){ .sin_family = AF_INET,
+			 .sin_port = htons(PORT), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) });
+	EXPECT_LE(0, a);
+	close(a);
+	close(c);
+}
+
+/*
+ * An accepted socket holds its listener's port, also after the listener
+ * closed; when it goes (passive close: no TIME_WAIT on the port) the
+ * port is free.
+ */
+TEST_F(bind, children_keep_port)
+{
+	struct sockaddr_in to = sin_parse("127.0.0.1", PORT);
+	int lfd, cfd, sfd, fd, err;
+	long long end;
+	char c;
+
+	lfd = bound(&self->t, INADDR_LOOPBACK, PORT, 0, &err);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, listen(lfd, 1));
+	cfd = topo_connect(&self->t, &to);
+	ASSERT_LE(0, cfd);
+	sfd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, sfd);
+	close(lfd);
+	fd = bound(&self->t, INADDR_LOOPBACK, PORT, 0, &err);
+	EXPECT_EQ(-EADDRINUSE, err);
+	close(fd);
+	/* The child has no SO_REUSEADDR (nor had its listener). */
+	fd = bound(&self->t, INADDR_ANY, PORT, SO_REUSEADDR, &err);
+	EXPECT_EQ(-EADDRINUSE, err);
+	close(fd);
+
+	/* The client closes first, so its end keeps the TIME_WAIT. */
+	close(cfd);
+	ASSERT_EQ(0, recv(sfd, &c, 1, 0));
+	close(sfd);
+	fd = topo_socket(&self->t, SRV);
+	ASSERT_LE(0, fd);
+	/* The server end goes when its FIN is acked. */
+	end = now_ms() + WAIT_MS;
+	while ((err = bind_to(fd, (struct in_addr){ htonl(INADDR_LOOPBACK) }, PORT)) &&
+	       now_ms() < end)
+		sleep_ms(10);
+	EXPECT_EQ(0, err);
+	close(fd);
+}
+
+/*
+ * connect() never takes a source port that bind() took, but shares one
+ * that only connections use (distinct 4-tuples); once the bound socket
+ * goes its port is connect()'s again.
+ */
+TEST_F(bind, connect_skips_bound_port)
+{
+	struct sockaddr_in to1 = sin_parse("127.0.0.1", PORT);
+	struct sockaddr_in to2 = sin_parse("127.0.0.1", PORT + 1);
+	int l1, l2, a, c1, c2, c3, c4, err;
+
+	ASSERT_EQ(0, set_port_range(40000, 40001));
+	l1 = bound(&self->t, INADDR_LOOPBACK, PORT, 0, &err);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, listen(l1, 4));
+	l2 = bound(&self->t, INADDR_LOOPBACK, PORT + 1, 0, &err);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, listen(l2, 4));
+	a = bound(&self->t, INADDR_LOOPBACK, 40000, 0, &err);
+	ASSERT_EQ(0, err);
+
+	c1 = topo_connect(&self->t, &to1);
+	ASSERT_LE(0, c1);
+	EXPECT_EQ(40001, local_port(c1));
+	c2 = topo_connect(&self->t, &to2);
+	ASSERT_LE(0, c2);
+	EXPECT_EQ(40001, local_port(c2));
+	/* 40000 is bound, 40001 to PORT + 1 is c2's 4-tuple. */
+	c3 = topo_socket(&self->t, CLI);
+	ASSERT_LE(0, c3);
+	EXPECT_EQ(-EADDRNOTAVAIL, neg_errno(connect(c3, (struct sockaddr *)&to2, sizeof(to2))));
+	close(a);
+	c4 = topo_connect(&self->t, &to2);
+	ASSERT_LE(0, c4);
+	EXPECT_EQ(40000, local_port(c4));
+	close(c1);
+	close(c2);
+	close(c3);
+	close(c4);
+	close(l1);
+	close(l2);
+}
+
 TEST_F(bind, einval_rebind)
 {
 	struct sockaddr_in addr;

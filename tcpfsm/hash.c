@@ -4,7 +4,9 @@
  * listeners by port (an RCU hash list where a specific address beats the
  * wildcard, SO_REUSEPORT groups picked by a flow hash), and the port table
  * that bind(), listen() and connect() allocate from with Linux's
- * EADDRINUSE rules.
+ * EADDRINUSE rules: one bucket per port in use, as Linux's
+ * inet_bind_bucket, so that whether a port is free or owned costs one
+ * short chain however many sockets the netns has.
  *
  * Readers in softirq look up under RCU and take a reference with
  * refcount_inc_not_zero(); our sockets are SOCK_RCU_FREE, so the memory
@@ -26,27 +28,66 @@ static const struct rhashtable_params tcpfsm_est_params = {
 	.automatic_shrinking	= true,
 };
 
+static struct kmem_cache *tcpfsm_bb_cachep __read_mostly;
+
+int tcpfsm_hash_init(void)
+{
+	tcpfsm_bb_cachep = kmem_cache_create("tcpfsm_bind_bucket",
+					     sizeof(struct tcpfsm_bind_bucket),
+					     0, 0, NULL);
+	return tcpfsm_bb_cachep ? 0 : -ENOMEM;
+}
+
+/* After the last netns exit: every bucket is back. */
+void tcpfsm_hash_exit(void)
+{
+	kmem_cache_destroy(tcpfsm_bb_cachep);
+}
+
 int tcpfsm_hash_net_init(struct net *net)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(net);
-	int i;
+	int i, err;
 
 	spin_lock_init(&tn->lock);
 	INIT_LIST_HEAD(&tn->socks);
 	for (i = 0; i < TCPFSM_LHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&tn->listen[i]);
+	tn->bhash = kvmalloc_array(TCPFSM_BHASH_SIZE, sizeof(*tn->bhash),
+				   GFP_KERNEL);
+	if (!tn->bhash)
+		return -ENOMEM;
 	for (i = 0; i < TCPFSM_BHASH_SIZE; i++)
-		INIT_HLIST_HEAD(&tn->bind[i]);
+		INIT_HLIST_HEAD(&tn->bhash[i]);
 	tn->hash_seed = get_random_u32();
-	return rhashtable_init(&tn->est, &tcpfsm_est_params);
+	err = rhashtable_init(&tn->est, &tcpfsm_est_params);
+	if (err) {
+		kvfree(tn->bhash);
+		tn->bhash = NULL;
+	}
+	return err;
 }
 
 void tcpfsm_hash_net_exit(struct net *net)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(net);
+	struct tcpfsm_bind_bucket *bb;
+	struct hlist_node *n;
+	int i;
 
-	/* tcpfsm_sock_net_exit() ended every socket of this netns. */
+	/* tcpfsm_sock_net_exit() ended every socket of this netns, and the
+	 * last socket on a port freed its bucket: none should be left.
+	 */
 	WARN_ON_ONCE(!list_empty(&tn->socks));
+	for (i = 0; i < TCPFSM_BHASH_SIZE; i++) {
+		hlist_for_each_entry_safe(bb, n, &tn->bhash[i], node) {
+			WARN_ON_ONCE(1);
+			hlist_del(&bb->node);
+			kmem_cache_free(tcpfsm_bb_cachep, bb);
+		}
+	}
+	kvfree(tn->bhash);
+	tn->bhash = NULL;
 	rhashtable_destroy(&tn->est);
 }
 
@@ -224,17 +265,42 @@ void tcpfsm_unhash_est(struct sock *sk)
 	tp->hashed = 0;
 }
 
+/* Whether @tp counts in its bucket's owners (connect() must not share). */
+static bool tcpfsm_port_owner(const struct tcpfsm_sock *tp)
+{
+	return tp->bind_owned || tp->listed;
+}
+
+/*
+ * Call after bind_owned or listed changed, with @was what
+ * tcpfsm_port_owner() said before.  Context: tn->lock held.
+ */
+static void tcpfsm_owners_update(struct tcpfsm_sock *tp, bool was)
+{
+	bool now = tcpfsm_port_owner(tp);
+
+	if (!tp->bound || was == now)
+		return;
+	if (now)
+		tp->bb->owners++;
+	else
+		tp->bb->owners--;
+}
+
 int tcpfsm_hash_listener(struct sock *sk)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(sock_net(sk));
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	u16 port = inet_sk(sk)->inet_num;
+	bool was;
 
 	spin_lock_bh(&tn->lock);
 	if (!tp->listed) {
 		hlist_add_head_rcu(&tp->listen_node,
 				   &tn->listen[port % TCPFSM_LHASH_SIZE]);
+		was = tcpfsm_port_owner(tp);
 		tp->listed = 1;
+		tcpfsm_owners_update(tp, was);
 	}
 	spin_unlock_bh(&tn->lock);
 	return 0;
@@ -244,11 +310,14 @@ void tcpfsm_unhash_listener(struct sock *sk)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(sock_net(sk));
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	bool was;
 
 	spin_lock_bh(&tn->lock);
 	if (tp->listed) {
 		hlist_del_init_rcu(&tp->listen_node);
+		was = tcpfsm_port_owner(tp);
 		tp->listed = 0;
+		tcpfsm_owners_update(tp, was);
 	}
 	spin_unlock_bh(&tn->lock);
 }
@@ -284,30 +353,61 @@ static bool tcpfsm_bind_conflict(const struct sock *sk, const struct sock *sk2)
 	return true;
 }
 
-/* Context: tn->lock held. */
-static bool tcpfsm_port_conflict(struct tcpfsm_net *tn, struct sock *sk,
-				 u16 port, bool any_user)
+/* The bucket of @port, or NULL when no socket holds it.  tn->lock held. */
+static struct tcpfsm_bind_bucket *tcpfsm_bb_find(struct tcpfsm_net *tn,
+						  u16 port)
+{
+	struct tcpfsm_bind_bucket *bb;
+
+	hlist_for_each_entry(bb, &tn->bhash[port % TCPFSM_BHASH_SIZE], node) {
+		if (bb->port == port)
+			return bb;
+	}
+	return NULL;
+}
+
+/* Whether a socket on @bb's port keeps @sk off it.  tn->lock held. */
+static bool tcpfsm_port_conflict(struct tcpfsm_bind_bucket *bb,
+				 struct sock *sk)
 {
 	struct tcpfsm_sock *tp;
 
-	hlist_for_each_entry(tp, &tn->bind[port % TCPFSM_BHASH_SIZE],
-			     bind_node) {
-		if (tp->inet.inet_num != port || &tp->inet.sk == sk)
-			continue;
-		if (any_user || tcpfsm_bind_conflict(sk, &tp->inet.sk))
+	if (!bb)
+		return false;
+	hlist_for_each_entry(tp, &bb->socks, bind_node) {
+		if (tcpfsm_bind_conflict(sk, &tp->inet.sk))
 			return true;
 	}
 	return false;
 }
 
-/* Context: tn->lock held. */
-static void tcpfsm_bind_add(struct tcpfsm_net *tn, struct sock *sk, u16 port)
+/*
+ * Put @sk on @port, in @bb (its bucket, or NULL: a new one).  Called
+ * under a spinlock with BH off, hence GFP_ATOMIC.
+ * Context: tn->lock held.
+ * Return: 0, or -ENOMEM.
+ */
+static int tcpfsm_bind_add(struct tcpfsm_net *tn, struct sock *sk, u16 port,
+			   struct tcpfsm_bind_bucket *bb)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 
+	if (!bb) {
+		bb = kmem_cache_alloc(tcpfsm_bb_cachep, GFP_ATOMIC);
+		if (!bb)
+			return -ENOMEM;
+		bb->port = port;
+		bb->owners = 0;
+		INIT_HLIST_HEAD(&bb->socks);
+		hlist_add_head(&bb->node, &tn->bhash[port % TCPFSM_BHASH_SIZE]);
+	}
 	inet_sk(sk)->inet_num = port;
-	hlist_add_head(&tp->bind_node, &tn->bind[port % TCPFSM_BHASH_SIZE]);
+	hlist_add_head(&tp->bind_node, &bb->socks);
+	tp->bb = bb;
 	tp->bound = 1;
+	if (tcpfsm_port_owner(tp))
+		bb->owners++;
+	return 0;
 }
 
 /* The ephemeral range of the socket's netns, and a random place in it. */
@@ -331,7 +431,7 @@ static u32 tcpfsm_port_range(struct sock *sk, int *low, u32 *remaining)
  * what SO_REUSEADDR allows.  An ephemeral port is one nobody else uses.
  * TIME_WAIT entries hold their port against sockets without SO_REUSEADDR.
  *
- * Return: 0, or -EADDRINUSE.
+ * Return: 0, -EADDRINUSE, or -ENOMEM when no bucket could be allocated.
  */
 int tcpfsm_get_port(struct sock *sk, unsigned short snum)
 {
@@ -339,32 +439,40 @@ int tcpfsm_get_port(struct sock *sk, unsigned short snum)
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	__be32 addr = inet_sk(sk)->inet_rcv_saddr;
 	struct net *net = sock_net(sk);
+	struct tcpfsm_bind_bucket *bb;
 	u32 n, i, off;
 	int lo, err = 0;
+	bool was;
 	u16 port;
 
 	spin_lock_bh(&tn->lock);
 	if (snum) {
-		if (tcpfsm_port_conflict(tn, sk, snum, false) ||
+		bb = tcpfsm_bb_find(tn, snum);
+		if (tcpfsm_port_conflict(bb, sk) ||
 		    tcpfsm_tw_port_busy(net, addr, htons(snum), sk->sk_reuse))
 			err = -EADDRINUSE;
 		else if (!tp->bound)
-			tcpfsm_bind_add(tn, sk, snum);
-		if (!err)
+			err = tcpfsm_bind_add(tn, sk, snum, bb);
+		if (!err) {
+			was = tcpfsm_port_owner(tp);
 			tp->bind_owned = 1;
+			tcpfsm_owners_update(tp, was);
+		}
 		goto out;
 	}
 	off = tcpfsm_port_range(sk, &lo, &n);
 	err = -EADDRINUSE;
 	for (i = 0; i < n; i++) {
 		port = lo + (off + i) % n;
+		/* A port with a bucket has a user: not "one nobody uses". */
 		if (inet_is_local_reserved_port(net, port) ||
-		    tcpfsm_port_conflict(tn, sk, port, true) ||
+		    tcpfsm_bb_find(tn, port) ||
 		    tcpfsm_tw_port_busy(net, addr, htons(port), false))
 			continue;
-		tcpfsm_bind_add(tn, sk, port);
 		tp->bind_owned = 1;
-		err = 0;
+		err = tcpfsm_bind_add(tn, sk, port, NULL);
+		if (err)
+			tp->bind_owned = 0;
 		break;
 	}
 out:
@@ -372,14 +480,23 @@ out:
 	return err;
 }
 
-/* A listener's child holds the listener's port too, as in Linux. */
-void tcpfsm_inherit_port(struct sock *child)
+/**
+ * tcpfsm_inherit_port() - a listener's child holds its port, as in Linux
+ * @child: the new socket, inet_num the listener's port
+ *
+ * Return: 0, or -ENOMEM when the port's bucket had gone (the listener
+ * closed meanwhile) and no new one could be allocated.
+ */
+int tcpfsm_inherit_port(struct sock *child)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(sock_net(child));
+	u16 port = inet_sk(child)->inet_num;
+	int err;
 
 	spin_lock_bh(&tn->lock);
-	tcpfsm_bind_add(tn, child, inet_sk(child)->inet_num);
+	err = tcpfsm_bind_add(tn, child, port, tcpfsm_bb_find(tn, port));
 	spin_unlock_bh(&tn->lock);
+	return err;
 }
 
 /* Give the local port back; inet_num becomes 0 as in __inet_put_port(). */
@@ -387,35 +504,25 @@ void tcpfsm_put_port(struct sock *sk)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(sock_net(sk));
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	struct tcpfsm_bind_bucket *bb;
 
 	spin_lock_bh(&tn->lock);
 	if (tp->bound) {
+		bb = tp->bb;
+		if (tcpfsm_port_owner(tp))
+			bb->owners--;
 		hlist_del_init(&tp->bind_node);
+		tp->bb = NULL;
 		tp->bound = 0;
 		tp->bind_owned = 0;
 		inet_sk(sk)->inet_num = 0;
+		if (hlist_empty(&bb->socks)) {
+			WARN_ON_ONCE(bb->owners);
+			hlist_del(&bb->node);
+			kmem_cache_free(tcpfsm_bb_cachep, bb);
+		}
 	}
 	spin_unlock_bh(&tn->lock);
-}
-
-/*
- * Whether connect() may use @port as an ephemeral source port: like
- * __inet_hash_connect(), never a port that bind() or listen() took (even
- * an ephemeral one); other connections may share it if the 4-tuple
- * differs.
- */
-static bool tcpfsm_connect_port_ok(struct tcpfsm_net *tn, u16 port)
-{
-	struct tcpfsm_sock *tp;
-
-	hlist_for_each_entry(tp, &tn->bind[port % TCPFSM_BHASH_SIZE],
-			     bind_node) {
-		if (tp->inet.inet_num != port)
-			continue;
-		if (tp->bind_owned || tp->listed)
-			return false;
-	}
-	return true;
 }
 
 /**
@@ -426,13 +533,15 @@ static bool tcpfsm_connect_port_ok(struct tcpfsm_net *tn, u16 port)
  * socket, no TIME_WAIT entry); a bound one keeps its port.  Either way the
  * socket ends up in the 4-tuple table.
  *
- * Return: 0, or -EADDRNOTAVAIL when no 4-tuple is free.
+ * Return: 0, -EADDRNOTAVAIL when no 4-tuple is free, or -ENOMEM when the
+ * port's bucket could not be allocated.
  */
 int tcpfsm_hash_connect(struct sock *sk)
 {
 	struct tcpfsm_net *tn = tcpfsm_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
+	struct tcpfsm_bind_bucket *bb;
 	u32 n, i, off;
 	bool tw;
 	int lo, err;
@@ -446,8 +555,14 @@ int tcpfsm_hash_connect(struct sock *sk)
 	spin_lock_bh(&tn->lock);
 	for (i = 0; i < n; i++) {
 		port = lo + (off + i) % n;
-		if (inet_is_local_reserved_port(net, port) ||
-		    !tcpfsm_connect_port_ok(tn, port))
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+		/* Like __inet_hash_connect(), never a port that bind() or
+		 * listen() took (even an ephemeral one); other connections
+		 * may share it if the 4-tuple differs.
+		 */
+		bb = tcpfsm_bb_find(tn, port);
+		if (bb && bb->owners)
 			continue;
 		rcu_read_lock();
 		tw = tcpfsm_tw_lookup(net, inet->inet_saddr, htons(port),
@@ -459,9 +574,13 @@ int tcpfsm_hash_connect(struct sock *sk)
 		err = tcpfsm_hash_est(sk);
 		if (err)
 			continue;
-		tcpfsm_bind_add(tn, sk, port);
+		err = tcpfsm_bind_add(tn, sk, port, bb);
+		if (err)
+			tcpfsm_unhash_est(sk);
 		spin_unlock_bh(&tn->lock);
-		return 0;
+		if (err)
+			inet->inet_sport = 0;
+		return err;
 	}
 	spin_unlock_bh(&tn->lock);
 	inet->inet_sport = 0;

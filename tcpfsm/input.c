@@ -205,9 +205,8 @@ static void tcpfsm_conn_request(struct sock *lsk, struct sk_buff *skb)
 	tp->snd_wl2 = tp->iss;
 	if (tcpfsm_queue_syn(sk, TCPFSM_SYN | TCPFSM_ACK))
 		goto fail_child;
-	if (tcpfsm_hash_est(sk))
+	if (tcpfsm_hash_est(sk) || tcpfsm_inherit_port(sk))
 		goto fail_child;
-	tcpfsm_inherit_port(sk);
 
 	spin_lock(&ltp->accept_lock);
 	if (!ltp->listening) {

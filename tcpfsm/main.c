@@ -111,9 +111,12 @@ static int __init tcpfsm_init(void)
 	}
 
 	tcpfsm_output_init();
-	err = tcpfsm_tw_init();
+	err = tcpfsm_hash_init();
 	if (err)
 		return err;
+	err = tcpfsm_tw_init();
+	if (err)
+		goto out_hash;
 	err = register_pernet_subsys(&tcpfsm_net_ops);
 	if (err)
 		goto out_tw;
@@ -150,6 +153,8 @@ out_pernet:
 	unregister_pernet_subsys(&tcpfsm_net_ops);
 out_tw:
 	tcpfsm_tw_exit();
+out_hash:
+	tcpfsm_hash_exit();
 	return err;
 }
 
@@ -163,6 +168,7 @@ static void __exit tcpfsm_exit(void)
 	tcpfsm_proc_exit();
 	unregister_pernet_subsys(&tcpfsm_net_ops);
 	tcpfsm_tw_exit();
+	tcpfsm_hash_exit();
 }
 
 module_init(tcpfsm_init);

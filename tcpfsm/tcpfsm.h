@@ -65,9 +65,32 @@ struct tcpfsm_mib_cpu {
 	unsigned long	mibs[TCPFSM_MIB_MAX];
 };
 
-/* Sizes of the per-netns listener and port tables (hash by port). */
+/*
+ * Sizes of the per-netns listener table and port bucket table (hash by
+ * port).  Bind buckets are one per port in use, so 2048 chains hold 32
+ * buckets at most even with every port taken; they cost 16 KiB a netns.
+ */
 #define TCPFSM_LHASH_SIZE	256
-#define TCPFSM_BHASH_SIZE	256
+#define TCPFSM_BHASH_SIZE	2048
+
+/**
+ * struct tcpfsm_bind_bucket - one local port in use (inet_bind_bucket)
+ * @node: in tcpfsm_net.bhash
+ * @socks: every socket holding @port (tcpfsm_sock.bind_node)
+ * @owners: those of @socks that took @port by bind() or listen() or that
+ *	listen on it (bind_owned or listed): connect() never shares @port
+ *	with one
+ * @port: the port
+ *
+ * Created by the first socket on @port, freed when the last one goes;
+ * protected by tcpfsm_net.lock.
+ */
+struct tcpfsm_bind_bucket {
+	struct hlist_node	node;
+	struct hlist_head	socks;
+	u32			owners;
+	u16			port;
+};
 
 /**
  * struct tcpfsm_net - per network namespace state
@@ -82,9 +105,9 @@ struct tcpfsm_mib_cpu {
  * @sysctl_hdr: /proc/sys/net/tcpfsm registration
  * @reaper: TIME_WAIT entries (timewait.c)
  * @est: full sockets by 4-tuple (hash.c)
- * @lock: protects @listen, @bind and @socks
+ * @lock: protects @listen, @bhash (and its buckets) and @socks
  * @listen: listening sockets by port, read under RCU
- * @bind: every socket holding a local port, by port
+ * @bhash: TCPFSM_BHASH_SIZE chains of bind buckets, by port
  * @socks: every socket of this netns, for /proc and netns exit
  * @hash_seed: seed of the reuseport flow hash
  * @ctl_sk: raw control socket for segments sent without a socket
@@ -106,7 +129,7 @@ struct tcpfsm_net {
 	struct rhashtable		est;
 	spinlock_t			lock;
 	struct hlist_head		listen[TCPFSM_LHASH_SIZE];
-	struct hlist_head		bind[TCPFSM_BHASH_SIZE];
+	struct hlist_head		*bhash;
 	struct list_head		socks;
 	u32				hash_seed;
 	struct sock			*ctl_sk;
@@ -204,11 +227,12 @@ struct tcpfsm_sock {
 	/* Lookup: the 4-tuple table, the listener and port tables. */
 	struct tcpfsm_key	key;
 	struct rhash_head	node;
-	struct hlist_node	bind_node;
+	struct hlist_node	bind_node;	/* tcpfsm_bind_bucket.socks */
+	struct tcpfsm_bind_bucket *bb;	/* our port's bucket while bound */
 	struct hlist_node	listen_node;
 	struct list_head	all_node;	/* tcpfsm_net.socks */
 	u8	hashed:1,		/* in tcpfsm_net.est */
-		bound:1,		/* in tcpfsm_net.bind */
+		bound:1,		/* in a bind bucket, @bb */
 		listed:1,		/* in tcpfsm_net.listen */
 		bind_owned:1,		/* port from bind()/listen(), not connect() */
 		on_socks:1;		/* in tcpfsm_net.socks */
@@ -387,6 +411,8 @@ void tcpfsm_tw_seq_show(struct seq_file *seq, void *v);
 #define TCPFSM_CONNS_FMT	"%-21s %-21s %-12s %10u %10u %10u %8u %8u %-9s %lu\n"
 
 /* hash.c */
+int tcpfsm_hash_init(void);
+void tcpfsm_hash_exit(void);
 int tcpfsm_hash_net_init(struct net *net);
 void tcpfsm_hash_net_exit(struct net *net);
 void tcpfsm_socks_add(struct sock *sk);
@@ -401,7 +427,7 @@ void tcpfsm_unhash_est(struct sock *sk);
 int tcpfsm_hash_listener(struct sock *sk);
 void tcpfsm_unhash_listener(struct sock *sk);
 int tcpfsm_get_port(struct sock *sk, unsigned short snum);
-void tcpfsm_inherit_port(struct sock *child);
+int tcpfsm_inherit_port(struct sock *child);
 void tcpfsm_put_port(struct sock *sk);
 int tcpfsm_hash_connect(struct sock *sk);
 
