@@ -557,6 +557,25 @@ static bool tcpfsm_rcv_copy(const struct sk_buff *skb)
 	return skb->len <= 1024 || skb->truesize > 2 * skb->len;
 }
 
+/*
+ * Room of the fresh skb that @n bytes are copied into: 2 KiB for a small
+ * rest; at least 8 KiB, which the next segments fill, while the queue's
+ * tail is a copy too (over veth without GSO: 1460 bytes in 4 KiB heads);
+ * else just the rest.  Behind an skb queued as it came (a GSO
+ * super-segment, which over veth is the sender's clone) the next ones
+ * likely go as they come too, and an 8 KiB skb would stay mostly empty.
+ */
+static unsigned int tcpfsm_rcv_room(struct sock *sk, unsigned int n)
+{
+	struct sk_buff *last = skb_peek_tail(&sk->sk_receive_queue);
+
+	if (n <= 1024)
+		return SKB_WITH_OVERHEAD(2048);
+	if (!last || !skb_cloned(last))
+		return max_t(unsigned int, n, TCPFSM_RCV_CHUNK);
+	return n;
+}
+
 /* The tail of the receive queue, if @cb's bytes can be appended to it. */
 static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
 				       const struct tcpfsm_skb_cb *cb)
@@ -573,9 +592,8 @@ static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
 /*
  * Queue in-order data for the reader.  The bytes of segments that
  * tcpfsm_rcv_copy() picks are copied: first into the tailroom of the tail
- * skb, the rest into a fresh skb (2 KiB for a small rest, else at least
- * 8 KiB, which the next segments fill), so that the queue's truesize
- * stays close to its payload.  Consumes @skb on success.
+ * skb, the rest into a fresh skb (tcpfsm_rcv_room()), so that the
+ * queue's truesize stays close to its payload.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -590,9 +608,7 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tail)
 		off = min_t(unsigned int, skb_tailroom(tail), len);
 	if (off < len) {
-		nskb = alloc_skb(len - off <= 1024 ? SKB_WITH_OVERHEAD(2048) :
-				 max_t(unsigned int, len - off,
-				       TCPFSM_RCV_CHUNK),
+		nskb = alloc_skb(tcpfsm_rcv_room(sk, len - off),
 				 GFP_ATOMIC | __GFP_NOWARN);
 		if (!nskb)
 			goto as_is;

@@ -286,8 +286,10 @@ static int tcpfsm_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	 * The GSO fields live in the shared info a clone shares.  A copy
 	 * gets only the headroom a header needs (after partial ACKs the
 	 * data may start far into the buffer), and is also what goes when
-	 * a big buffer is mostly unused: the receiver charges truesize, and
-	 * its window assumes at most twice the payload.
+	 * a big buffer is mostly unused (a super-segment cut to the window)
+	 * and a copy would take less than half of it: the receiver charges
+	 * truesize, and the window it offers holds only while that is about
+	 * the payload.
 	 */
 	if (skb_cloned(skb) || (skb->truesize > SKB_TRUESIZE(4096) &&
 	    skb->truesize > 2 * SKB_TRUESIZE(skb->len + TCPFSM_HDR_ROOM))) {
@@ -620,6 +622,24 @@ static struct sk_buff *tcpfsm_fragment(struct sock *sk, struct sk_buff *skb,
 	return skb;
 }
 
+/* Largest cut of a super-segment copied into an skb of its own: 16 KiB. */
+#define TCPFSM_CUT_COPY	(SKB_WITH_OVERHEAD(16384) - TCPFSM_HDR_ROOM)
+
+/*
+ * How much of @skb to send when only @room (whole segments) fits.  A cut
+ * of about half a 32 KiB buffer is the one size that neither stays in it
+ * (it would be the smaller part of its truesize) nor is copied well (its
+ * copy takes a 32 KiB buffer too); the receiver, charged truesize, needs
+ * at most twice the payload.  Cut to what fits 16 KiB then.
+ */
+static u32 tcpfsm_cut_len(const struct sk_buff *skb, u32 room, u32 mss)
+{
+	if (room > TCPFSM_CUT_COPY && 2 * room < skb->truesize &&
+	    TCPFSM_CUT_COPY >= mss)
+		return rounddown(TCPFSM_CUT_COPY, mss);
+	return room;
+}
+
 /* Bytes in flight (RFC 5681 FlightSize); after a timeout only the resent. */
 u32 tcpfsm_in_flight(const struct tcpfsm_sock *tp)
 {
@@ -687,7 +707,9 @@ static struct sk_buff *tcpfsm_cwnd_split(struct sock *sk, struct sk_buff *skb,
 		return skb;
 	if (nagle && skb->len % tp->mss && flight)
 		room = min_t(u32, room, rounddown(skb->len, tp->mss));
-	return room < skb->len ? tcpfsm_fragment(sk, skb, room) : skb;
+	if (room >= skb->len)
+		return skb;
+	return tcpfsm_fragment(sk, skb, tcpfsm_cut_len(skb, room, tp->mss));
 }
 
 /* After a timeout, resend what was outstanding as the window allows. */
@@ -752,7 +774,9 @@ void tcpfsm_push(struct sock *sk)
 				if (room < tp->mss && tcpfsm_in_flight(tp))
 					break;
 				if (room > tp->mss)
-					room = rounddown(room, tp->mss);
+					room = tcpfsm_cut_len(skb,
+							      rounddown(room, tp->mss),
+							      tp->mss);
 				skb = tcpfsm_fragment(sk, skb, room);
 				if (!skb)
 					break;
