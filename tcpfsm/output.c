@@ -635,7 +635,7 @@ static struct sk_buff *tcpfsm_fragment(struct sock *sk, struct sk_buff *skb,
 static u32 tcpfsm_cut_len(const struct sk_buff *skb, u32 room, u32 mss)
 {
 	if (room > TCPFSM_CUT_COPY && 2 * room < skb->truesize &&
-	    TCPFSM_CUT_COPY >= mss)
+	    mss <= TCPFSM_CUT_COPY)
 		return rounddown(TCPFSM_CUT_COPY, mss);
 	return room;
 }
