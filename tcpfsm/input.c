@@ -590,6 +590,84 @@ static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
 }
 
 /*
+ * Undo what tcpfsm_collapse_rcv() copied of one skb into @nskb, when the
+ * rest found no memory: the skb stays whole where it was.
+ */
+static void tcpfsm_collapse_undo(struct sock *sk, struct sk_buff *nskb,
+				 unsigned int copied)
+{
+	skb_trim(nskb, nskb->len - copied);
+	TCPFSM_SKB_CB(nskb)->end_seq -= copied;
+	if (!nskb->len) {
+		__skb_unlink(nskb, &sk->sk_receive_queue);
+		kfree_skb(nskb);
+	}
+}
+
+/*
+ * The buffer is full of skbs that are mostly overhead (cuts of GSO
+ * super-segments in the sender's buffers, copies not yet filled): copy
+ * their bytes into compact skbs, as Linux's tcp_collapse(), so that data
+ * inside the window we advertised still finds room.  The reader finds
+ * its place by sequence number, so the queue may change under it between
+ * reads.  FIN skbs and compact ones stay as they are.
+ */
+static void tcpfsm_collapse_rcv(struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct sk_buff *skb, *next, *nskb = NULL;
+	unsigned int off, n;
+
+	skb_queue_walk_safe(q, skb, next) {
+		struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
+
+		if (skb->truesize <= skb->len + skb->len / 2 ||
+		    (cb->flags & TCPFSM_FIN)) {
+			nskb = NULL;	/* a copy never spans a kept skb */
+			continue;
+		}
+		for (off = 0; off < skb->len; off += n) {
+			if (!nskb || !skb_tailroom(nskb)) {
+				nskb = alloc_skb(TCPFSM_RCV_CHUNK,
+						 GFP_ATOMIC | __GFP_NOWARN);
+				if (nskb && !sk_rmem_schedule(sk, nskb,
+							      nskb->truesize)) {
+					kfree_skb(nskb);
+					nskb = NULL;
+				}
+				if (!nskb)
+					goto undo;
+				skb_set_owner_r(nskb, sk);
+				*TCPFSM_SKB_CB(nskb) = *cb;
+				TCPFSM_SKB_CB(nskb)->seq = cb->seq + off;
+				TCPFSM_SKB_CB(nskb)->end_seq = cb->seq + off;
+				__skb_queue_before(q, skb, nskb);
+			}
+			n = min_t(unsigned int, skb_tailroom(nskb),
+				  skb->len - off);
+			/* Cannot fail: the offsets are within @skb. */
+			skb_copy_bits(skb, off, skb_put(nskb, n), n);
+			TCPFSM_SKB_CB(nskb)->end_seq += n;
+		}
+		__skb_unlink(skb, q);
+		consume_skb(skb);
+	}
+	return;
+
+undo:
+	/* Only the last copy holds bytes of @skb: the ones before it are
+	 * full and queued before it, each its own run of @skb's bytes.
+	 */
+	while (off) {
+		struct sk_buff *prev = skb->prev;
+
+		n = min_t(unsigned int, off, prev->len);
+		tcpfsm_collapse_undo(sk, prev, n);
+		off -= n;
+	}
+}
+
+/*
  * Queue in-order data for the reader.  The bytes of segments that
  * tcpfsm_rcv_copy() picks are copied: first into the tailroom of the tail
  * skb, the rest into a fresh skb (tcpfsm_rcv_room()), so that the
@@ -601,6 +679,11 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	unsigned int len = skb->len, off = 0;
 	struct sk_buff *tail = NULL, *nskb = NULL;
 
+	/* Room first from compacting what is queued, then from dropping
+	 * out-of-order data, as tcp_prune_queue().
+	 */
+	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf))
+		tcpfsm_collapse_rcv(sk);
 	tcpfsm_prune_ooo(sk);
 	if (!len || !tcpfsm_rcv_copy(skb))
 		goto as_is;
