@@ -556,6 +556,25 @@ static bool tcpfsm_rcv_copy(const struct sk_buff *skb)
 	return skb->len <= 1024 || skb->truesize > 2 * skb->len;
 }
 
+/*
+ * Room of the fresh skb that @n bytes are copied into: 2 KiB for a small
+ * rest; at least 8 KiB, which the next segments fill, while the queue's
+ * tail is a copy too (over veth without GSO: 1460 bytes in 4 KiB heads);
+ * else just the rest.  Behind an skb queued as it came (a GSO
+ * super-segment, which over veth is the sender's clone) the next ones
+ * likely go as they come too, and an 8 KiB skb would stay mostly empty.
+ */
+static unsigned int tcpfsm_rcv_room(struct sock *sk, unsigned int n)
+{
+	struct sk_buff *last = skb_peek_tail(&sk->sk_receive_queue);
+
+	if (n <= 1024)
+		return SKB_WITH_OVERHEAD(2048);
+	if (!last || !skb_cloned(last))
+		return max_t(unsigned int, n, TCPFSM_RCV_CHUNK);
+	return n;
+}
+
 /* The tail of the receive queue, if @cb's bytes can be appended to it. */
 static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
 				       const struct tcpfsm_skb_cb *cb)
@@ -570,11 +589,88 @@ static struct sk_buff *tcpfsm_rcv_tail(struct sock *sk,
 }
 
 /*
+ * Undo what tcpfsm_collapse_rcv() copied of one skb into @nskb, when the
+ * rest found no memory: the skb stays whole where it was.
+ */
+static void tcpfsm_collapse_undo(struct sock *sk, struct sk_buff *nskb,
+				 unsigned int copied)
+{
+	skb_trim(nskb, nskb->len - copied);
+	TCPFSM_SKB_CB(nskb)->end_seq -= copied;
+	if (!nskb->len) {
+		__skb_unlink(nskb, &sk->sk_receive_queue);
+		kfree_skb(nskb);
+	}
+}
+
+/*
+ * The buffer is full of skbs that are mostly overhead (cuts of GSO
+ * super-segments in the sender's buffers, copies not yet filled): copy
+ * their bytes into compact skbs, as Linux's tcp_collapse(), so that data
+ * inside the window we advertised still finds room.  The reader finds
+ * its place by sequence number, so the queue may change under it between
+ * reads.  FIN skbs and compact ones stay as they are.
+ */
+static void tcpfsm_collapse_rcv(struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct sk_buff *skb, *next, *nskb = NULL;
+	unsigned int off, n;
+
+	skb_queue_walk_safe(q, skb, next) {
+		struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
+
+		if (skb->truesize <= skb->len + skb->len / 2 ||
+		    (cb->flags & TCPFSM_FIN)) {
+			nskb = NULL;	/* a copy never spans a kept skb */
+			continue;
+		}
+		for (off = 0; off < skb->len; off += n) {
+			if (!nskb || !skb_tailroom(nskb)) {
+				nskb = alloc_skb(TCPFSM_RCV_CHUNK,
+						 GFP_ATOMIC | __GFP_NOWARN);
+				if (nskb && !sk_rmem_schedule(sk, nskb,
+							      nskb->truesize)) {
+					kfree_skb(nskb);
+					nskb = NULL;
+				}
+				if (!nskb)
+					goto undo;
+				skb_set_owner_r(nskb, sk);
+				*TCPFSM_SKB_CB(nskb) = *cb;
+				TCPFSM_SKB_CB(nskb)->seq = cb->seq + off;
+				TCPFSM_SKB_CB(nskb)->end_seq = cb->seq + off;
+				__skb_queue_before(q, skb, nskb);
+			}
+			n = min_t(unsigned int, skb_tailroom(nskb),
+				  skb->len - off);
+			/* Cannot fail: the offsets are within @skb. */
+			skb_copy_bits(skb, off, skb_put(nskb, n), n);
+			TCPFSM_SKB_CB(nskb)->end_seq += n;
+		}
+		__skb_unlink(skb, q);
+		consume_skb(skb);
+	}
+	return;
+
+undo:
+	/* Only the last copy holds bytes of @skb: the ones before it are
+	 * full and queued before it, each its own run of @skb's bytes.
+	 */
+	while (off) {
+		struct sk_buff *prev = skb->prev;
+
+		n = min_t(unsigned int, off, prev->len);
+		tcpfsm_collapse_undo(sk, prev, n);
+		off -= n;
+	}
+}
+
+/*
  * Queue in-order data for the reader.  The bytes of segments that
  * tcpfsm_rcv_copy() picks are copied: first into the tailroom of the tail
- * skb, the rest into a fresh skb (2 KiB for a small rest, else at least
- * 8 KiB, which the next segments fill), so that the queue's truesize
- * stays close to its payload.  Consumes @skb on success.
+ * skb, the rest into a fresh skb (tcpfsm_rcv_room()), so that the
+ * queue's truesize stays close to its payload.  Consumes @skb on success.
  */
 static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -582,6 +678,11 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	unsigned int len = skb->len, off = 0;
 	struct sk_buff *tail = NULL, *nskb = NULL;
 
+	/* Room first from compacting what is queued, then from dropping
+	 * out-of-order data, as tcp_prune_queue().
+	 */
+	if (atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf))
+		tcpfsm_collapse_rcv(sk);
 	tcpfsm_prune_ooo(sk);
 	if (!len || !tcpfsm_rcv_copy(skb))
 		goto as_is;
@@ -589,9 +690,7 @@ static int tcpfsm_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tail)
 		off = min_t(unsigned int, skb_tailroom(tail), len);
 	if (off < len) {
-		nskb = alloc_skb(len - off <= 1024 ? SKB_WITH_OVERHEAD(2048) :
-				 max_t(unsigned int, len - off,
-				       TCPFSM_RCV_CHUNK),
+		nskb = alloc_skb(tcpfsm_rcv_room(sk, len - off),
 				 GFP_ATOMIC | __GFP_NOWARN);
 		if (!nskb)
 			goto as_is;

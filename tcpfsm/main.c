@@ -99,6 +99,13 @@ static struct net_protocol tcpfsm_protocol = {
 	.no_policy	= 1,
 };
 
+/* Software GSO: our super-segments cut where the device does not take them. */
+static const struct net_offload tcpfsm_offload = {
+	.callbacks = {
+		.gso_segment	= tcpfsm_gso_segment,
+	},
+};
+
 static int __init tcpfsm_init(void)
 {
 	int err;
@@ -135,13 +142,19 @@ static int __init tcpfsm_init(void)
 		goto out_nl;
 	}
 
-	err = tcpfsm_socket_init();
+	err = inet_add_offload(&tcpfsm_offload, tcpfsm_proto);
 	if (err)
 		goto out_protocol;
+
+	err = tcpfsm_socket_init();
+	if (err)
+		goto out_offload;
 
 	pr_info("registered IP protocol %d\n", tcpfsm_proto);
 	return 0;
 
+out_offload:
+	inet_del_offload(&tcpfsm_offload, tcpfsm_proto);
 out_protocol:
 	inet_del_protocol(&tcpfsm_protocol, tcpfsm_proto);
 	synchronize_net();
@@ -161,6 +174,7 @@ out_hash:
 static void __exit tcpfsm_exit(void)
 {
 	tcpfsm_socket_exit();
+	inet_del_offload(&tcpfsm_offload, tcpfsm_proto);
 	inet_del_protocol(&tcpfsm_protocol, tcpfsm_proto);
 	/* No handler may still run on another CPU once we free its state. */
 	synchronize_net();

@@ -8,7 +8,9 @@
  * socket.
  *
  * The send queue is sk->sk_write_queue: the SYN (or SYN-ACK) skb, then
- * linear skbs of user data, each at most one segment; the FIN rides on the
+ * linear skbs of user data, each at most one segment, or several whole
+ * segments where the route's device takes GSO skbs (tcpfsm_size_goal());
+ * the FIN rides on the
  * last of them, or on an skb of its own.  TCPFSM_SKB_CB() has each one's
  * sequence range.  Everything before send_head was sent at least once and
  * stays until acknowledged; a transmission sends a clone, or a copy while
@@ -89,10 +91,101 @@ u32 tcpfsm_path_mss(const struct sock *sk)
 	return clamp_t(u32, mss, TCPFSM_MIN_MSS, 65535);
 }
 
-/* How much data one send-queue skb carries. */
-u32 tcpfsm_size_goal(const struct sock *sk)
+/*
+ * Whether the route's device takes super-segments whole: software devices
+ * (lo, veth, bridges) that pass along what they are given, as they pass
+ * TCP's GSO skbs; SKB_GSO_SCTP is the software-only GSO type that no
+ * hardware segments, so no NIC takes our segments for its own.  Elsewhere
+ * the stack cuts them with tcpfsm_gso_segment().
+ */
+static bool tcpfsm_gso_ok(struct sock *sk)
 {
-	return min_t(u32, tcpfsm_sk(sk)->mss, TCPFSM_MAX_SEG);
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	return dst && !dst->header_len &&
+	       (dst->dev->features & NETIF_F_GSO_SCTP);
+}
+
+/*
+ * How much data one send-queue skb carries: a segment, or as many whole
+ * segments as fit TCPFSM_MAX_SEG where the device takes them as one
+ * (per-packet costs are what limit a stream over veth, MTU 1500).
+ */
+u32 tcpfsm_size_goal(struct sock *sk)
+{
+	u32 mss = tcpfsm_sk(sk)->mss;
+
+	if (mss <= TCPFSM_MAX_SEG / 2 && tcpfsm_gso_ok(sk))
+		return rounddown(TCPFSM_MAX_SEG, mss);
+	return min_t(u32, mss, TCPFSM_MAX_SEG);
+}
+
+/*
+ * tcpfsm_gso_segment() - cut a super-segment into segments of gso_size
+ * @skb: the super-segment, skb->data at our header
+ * @features: what the device does
+ *
+ * The offload's gso_segment for our protocol, for devices that do not
+ * take SKB_GSO_SCTP (and for netem).  Each segment gets its sequence
+ * number, the FIN and PSH only on the last, and its checksum computed
+ * here (the device may not know how to checksum our protocol).
+ *
+ * Return: the list of segments, or an ERR_PTR().
+ */
+struct sk_buff *tcpfsm_gso_segment(struct sk_buff *skb,
+				   netdev_features_t features)
+{
+	unsigned int thlen, mss, len, off;
+	struct sk_buff *segs, *seg;
+	struct tcphdr *th;
+	u32 seq;
+
+	if (!(skb_shinfo(skb)->gso_type & SKB_GSO_SCTP) ||
+	    !pskb_may_pull(skb, sizeof(*th)))
+		return ERR_PTR(-EINVAL);
+	thlen = tcp_hdr(skb)->doff * 4;
+	if (thlen < sizeof(*th) || !pskb_may_pull(skb, thlen))
+		return ERR_PTR(-EINVAL);
+	mss = skb_shinfo(skb)->gso_size;
+	if (!mss || skb->len - thlen <= mss)
+		return ERR_PTR(-EINVAL);
+	seq = ntohl(tcp_hdr(skb)->seq);
+	__skb_pull(skb, thlen);
+	segs = skb_segment(skb, features);
+	if (IS_ERR_OR_NULL(segs))
+		return segs;
+	for (seg = segs; seg; seg = seg->next) {
+		th = tcp_hdr(seg);
+		th->seq = htonl(seq);
+		seq += mss;
+		if (seg->next)
+			((u8 *)th)[13] &= ~(TCPFSM_FIN | TCPFSM_PSH);
+		off = skb_transport_offset(seg);
+		len = seg->len - off;
+		th->check = 0;
+		th->check = csum_tcpudp_magic(ip_hdr(seg)->saddr,
+					      ip_hdr(seg)->daddr, len,
+					      tcpfsm_proto,
+					      skb_checksum(seg, off, len, 0));
+		seg->ip_summed = CHECKSUM_NONE;
+	}
+	return segs;
+}
+
+/* An skb of more than a segment goes as one, for the device to cut. */
+static void tcpfsm_set_gso(struct sk_buff *skb, u32 mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (skb->len > mss) {
+		shinfo->gso_size = mss;
+		shinfo->gso_type = SKB_GSO_SCTP;
+		shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
+	} else {
+		shinfo->gso_size = 0;
+		shinfo->gso_type = 0;
+		shinfo->gso_segs = 0;
+	}
 }
 
 /**
@@ -189,10 +282,24 @@ static int tcpfsm_transmit_skb(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *c;
 	u8 flags = cb->flags;
 
-	if (skb_cloned(skb))
-		c = pskb_copy(skb, gfp_any());
-	else
+	/*
+	 * The GSO fields live in the shared info a clone shares.  A copy
+	 * gets only the headroom a header needs (after partial ACKs the
+	 * data may start far into the buffer), and is also what goes when
+	 * a big buffer is mostly unused (a super-segment cut to the window)
+	 * and a copy would take less than half of it: the receiver charges
+	 * truesize, and the window it offers holds only while that is about
+	 * the payload.
+	 */
+	if (skb_cloned(skb) || (skb->truesize > SKB_TRUESIZE(4096) &&
+	    skb->truesize > 2 * SKB_TRUESIZE(skb->len + TCPFSM_HDR_ROOM))) {
+		c = __pskb_copy(skb, TCPFSM_HDR_ROOM, gfp_any());
+		if (c)
+			tcpfsm_set_gso(c, tcpfsm_sk(sk)->mss);
+	} else {
+		tcpfsm_set_gso(skb, tcpfsm_sk(sk)->mss);
 		c = skb_clone(skb, gfp_any());
+	}
 	if (!c)
 		return -ENOBUFS;
 	tcpfsm_build_header(sk, c, cb->seq, flags, true);
@@ -465,28 +572,72 @@ void tcpfsm_queue_fin(struct sock *sk)
 }
 
 /*
- * Split @skb so that it keeps its first @len bytes of data; the rest goes
- * into a new skb right after it (with the FIN, if any).
+ * Split @skb after its first @len bytes of data, the FIN (if any) staying
+ * with the rest.  The smaller part is copied into an skb of its own sized
+ * to it and the larger stays where it is: copying the rest out of a
+ * super-segment cut to the window would leave a few segments' worth in a
+ * 32 KiB buffer, and truesize is what the receiver, which over veth gets
+ * our skb itself, charges its buffer and socket backlog (both sides then
+ * ran out of buffer within the window, and dropped).  The rest was sent
+ * as often and as early, for a resend.
+ *
+ * Return: the skb holding the first @len bytes, or NULL without memory.
  */
-static int tcpfsm_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+static struct sk_buff *tcpfsm_fragment(struct sock *sk, struct sk_buff *skb,
+				       u32 len)
 {
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb), *ncb;
 	u32 rest = skb->len - len;
+	bool head = len < rest;
 	struct sk_buff *nskb;
 
-	nskb = tcpfsm_alloc_send_skb(sk, rest, GFP_ATOMIC);
+	nskb = tcpfsm_alloc_send_skb(sk, head ? len : rest, GFP_ATOMIC);
 	if (!nskb)
-		return -ENOMEM;
-	skb_put_data(nskb, skb->data + len, rest);
+		return NULL;
 	ncb = TCPFSM_SKB_CB(nskb);
+	ncb->retrans = cb->retrans;
+	ncb->sent_ns = cb->sent_ns;
+	ncb->flags = cb->flags;
+	nskb->ip_summed = CHECKSUM_PARTIAL;
+	if (head) {
+		skb_put_data(nskb, skb->data, len);
+		ncb->seq = cb->seq;
+		ncb->end_seq = cb->seq + len;
+		ncb->flags &= ~(TCPFSM_FIN | TCPFSM_PSH);
+		__skb_pull(skb, len);
+		cb->seq += len;
+		__skb_queue_before(&sk->sk_write_queue, skb, nskb);
+		if (tp->send_head == skb)
+			tp->send_head = nskb;
+		return nskb;
+	}
+	skb_put_data(nskb, skb->data + len, rest);
 	ncb->seq = cb->seq + len;
 	ncb->end_seq = cb->end_seq;
-	ncb->flags = cb->flags;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= ~(TCPFSM_FIN | TCPFSM_PSH);
 	skb_trim(skb, len);
 	__skb_queue_after(&sk->sk_write_queue, skb, nskb);
-	return 0;
+	return skb;
+}
+
+/* Largest cut of a super-segment copied into an skb of its own: 16 KiB. */
+#define TCPFSM_CUT_COPY	(SKB_WITH_OVERHEAD(16384) - TCPFSM_HDR_ROOM)
+
+/*
+ * How much of @skb to send when only @room (whole segments) fits.  A cut
+ * of about half a 32 KiB buffer is the one size that neither stays in it
+ * (it would be the smaller part of its truesize) nor is copied well (its
+ * copy takes a 32 KiB buffer too); the receiver, charged truesize, needs
+ * at most twice the payload.  Cut to what fits 16 KiB then.
+ */
+static u32 tcpfsm_cut_len(const struct sk_buff *skb, u32 room, u32 mss)
+{
+	if (room > TCPFSM_CUT_COPY && 2 * room < skb->truesize &&
+	    mss <= TCPFSM_CUT_COPY)
+		return rounddown(TCPFSM_CUT_COPY, mss);
+	return room;
 }
 
 /* Bytes in flight (RFC 5681 FlightSize); after a timeout only the resent. */
@@ -517,6 +668,13 @@ int tcpfsm_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	int err;
 
+	/* Fast retransmit resends one segment of a super-segment (RFC 5681). */
+	if (!tp->in_loss && skb->len > tp->mss &&
+	    !(TCPFSM_SKB_CB(skb)->flags & TCPFSM_SYN)) {
+		skb = tcpfsm_fragment(sk, skb, tp->mss);
+		if (!skb)
+			return -ENOMEM;
+	}
 	err = tcpfsm_transmit_skb(sk, skb);
 	if (err)
 		return err;
@@ -524,6 +682,34 @@ int tcpfsm_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	tp->total_retrans++;
 	TCPFSM_INC_STATS(sock_net(sk), TCPFSM_MIB_RETRANSSEGS);
 	return 0;
+}
+
+/*
+ * Cut @skb, of more than a segment, to what the congestion window leaves,
+ * in whole segments (one when nothing is in flight); with @nagle also
+ * hold back a short tail, which Nagle would keep were it an skb of its
+ * own, once the rest is in flight (TCP's tcp_mss_split_point()).
+ *
+ * Return: the skb to send now (@skb or its first part; the congestion
+ * window check may still stop it), or NULL without memory.
+ */
+static struct sk_buff *tcpfsm_cwnd_split(struct sock *sk, struct sk_buff *skb,
+					 bool nagle)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	u32 flight = tcpfsm_in_flight(tp);
+	u32 room = tp->cwnd > flight ?
+		   rounddown(tp->cwnd - flight, tp->mss) : 0;
+
+	if (!room && !flight)
+		room = tp->mss;
+	if (!room)
+		return skb;
+	if (nagle && skb->len % tp->mss && flight)
+		room = min_t(u32, room, rounddown(skb->len, tp->mss));
+	if (room >= skb->len)
+		return skb;
+	return tcpfsm_fragment(sk, skb, tcpfsm_cut_len(skb, room, tp->mss));
 }
 
 /* After a timeout, resend what was outstanding as the window allows. */
@@ -542,6 +728,12 @@ static void tcpfsm_push_retransmits(struct sock *sk)
 			break;
 		if (!tcpfsm_after(cb->end_seq, tp->rtx_seq))
 			continue;
+		if (skb->len > tp->mss) {
+			skb = tcpfsm_cwnd_split(sk, skb, false);
+			if (!skb)
+				break;
+			cb = TCPFSM_SKB_CB(skb);
+		}
 		if (!tcpfsm_cwnd_allows(tp, cb->end_seq - cb->seq))
 			break;
 		if (tcpfsm_retransmit_skb(sk, skb))
@@ -581,8 +773,23 @@ void tcpfsm_push(struct sock *sk)
 					break;
 				if (room < tp->mss && tcpfsm_in_flight(tp))
 					break;
-				if (tcpfsm_fragment(sk, skb, room))
+				if (room > tp->mss)
+					room = tcpfsm_cut_len(skb,
+							      rounddown(room, tp->mss),
+							      tp->mss);
+				skb = tcpfsm_fragment(sk, skb, room);
+				if (!skb)
 					break;
+				cb = TCPFSM_SKB_CB(skb);
+			}
+			if (skb->len > tp->mss) {
+				skb = tcpfsm_cwnd_split(sk, skb,
+							!(cb->flags & TCPFSM_FIN) &&
+							skb_queue_is_last(&sk->sk_write_queue,
+									  skb));
+				if (!skb)
+					break;
+				cb = TCPFSM_SKB_CB(skb);
 			}
 			/* Nagle (RFC 9293 §3.7.4), on by default as in Linux:
 			 * the last, short segment waits while data is unacked.

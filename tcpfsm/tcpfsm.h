@@ -451,7 +451,9 @@ void tcpfsm_output_net_exit(struct net *net);
 u32 tcpfsm_new_isn(struct net *net, __be32 saddr, __be32 daddr,
 		   __be16 sport, __be16 dport);
 u32 tcpfsm_path_mss(const struct sock *sk);
-u32 tcpfsm_size_goal(const struct sock *sk);
+u32 tcpfsm_size_goal(struct sock *sk);
+struct sk_buff *tcpfsm_gso_segment(struct sk_buff *skb,
+				   netdev_features_t features);
 u16 tcpfsm_select_window(struct sock *sk);
 void tcpfsm_send_reply(struct net *net, const struct sk_buff *skb, u32 seq,
 		       u32 ack, u8 flags, u16 window);
