@@ -2,7 +2,8 @@
 /*
  * Data transfer (RFC 9293 3.4, 3.8, 3.10.7.4; RFC 6298; RFC 5681 4.2):
  * cumulative ACKs both ways, out-of-order and duplicate segments, the
- * peer's window including zero-window probing, and retransmission with
+ * peer's window including zero-window probing and silly window
+ * avoidance, slow start's byte counting, and retransmission with
  * exponential backoff until the retries run out.  Our ISS is just below
  * 2^32, so the first hundred bytes cross the sequence-number wrap.
  */
@@ -171,6 +172,69 @@ TEST_F(data, window_limits_sending)
 	TX(w, TH_ACK, 1, 501);
 	RX(w, TH_ACK, 501, 1, .len = 100);
 	TX(w, TH_ACK, 1, 601);
+	QUIET(w, WIRE_QUIET_MS);
+}
+
+/*
+ * Slow start counts the bytes an ACK covers (RFC 3465; Linux counts the
+ * packets): one ACK for the whole initial window of ten segments (RFC
+ * 6928) lets twenty go, not the eleven of an MSS per ACK.  A peer that
+ * acknowledges every other segment, or a whole GSO super-segment at
+ * once, gets the same window growth as one that acknowledges each.
+ */
+TEST_F(data, slow_start_counts_bytes)
+{
+	struct wire *w = &self->w;
+	int lfd, fd, i;
+
+	w->mss = 100;
+	ASSERT_EQ(0, wire_passive_open(w, &lfd, &fd));
+	APP_WRITE(fd, 1, 4000);
+	for (i = 0; i < 10; i++)
+		RX(w, TH_ACK, 1 + 100 * i, 1, .len = 100);
+	QUIET(w, 100);
+
+	TX(w, TH_ACK, 1, 1001);
+	for (i = 10; i < 30; i++)
+		RX(w, TH_ACK, 1 + 100 * i, 1, .len = 100);
+	QUIET(w, 100);
+}
+
+/*
+ * Sender silly window avoidance (RFC 9293 3.8.6.2.1): a window open less
+ * than a segment, from a peer that offered far more before, gets no data
+ * at once even with nothing in flight.  The persist timer then sends what
+ * fits (Linux's tcp_write_wakeup()), and an open window takes the rest.
+ */
+TEST_F(data, sender_sws_avoidance)
+{
+	struct wire *w = &self->w;
+	uint32_t next;
+	int lfd, fd;
+
+	w->mss = 1000;
+	ASSERT_EQ(0, wire_passive_open(w, &lfd, &fd));
+	APP_WRITE(fd, 1, 1000);
+	RX(w, TH_ACK, 1, 1, .len = 1000);
+	w->win = 500;
+	TX(w, TH_ACK, 1, 1001);
+
+	APP_WRITE(fd, 1001, 2000);
+	QUIET(w, 100);
+	RX(w, TH_ACK, 1001, 1, .len = 500, .ms = 3000);
+	w->win = 65535;
+	TX(w, TH_ACK, 1, 1501);
+	/* The other 1500 bytes, in segments of at most an MSS: Linux cuts
+	 * 1000 and 500, tcpfsm sends the 500 left of the piece it cut first.
+	 */
+	for (next = 1501; next != 3001; next += w->last.len) {
+		ASSERT_EQ(0, wire_recv(w, &w->last, WIRE_WAIT_MS));
+		ASSERT_EQ(TH_ACK, w->last.flags & ~TH_PUSH);
+		ASSERT_EQ(next, w->last.seq - w->irs);
+		ASSERT_LT(0, w->last.len);
+		ASSERT_GE(1000, w->last.len);
+		TX(w, TH_ACK, 1, next + w->last.len);
+	}
 	QUIET(w, WIRE_QUIET_MS);
 }
 

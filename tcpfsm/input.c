@@ -369,13 +369,25 @@ static void tcpfsm_clean_acked(struct sock *sk, u32 ack)
 		sk->sk_write_space(sk);
 }
 
-/* RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above. */
+/*
+ * RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above,
+ * both counting the bytes an ACK covers (RFC 3465), as Linux's
+ * tcp_slow_start() and tcp_cong_avoid_ai() count the packets: one ACK
+ * per super-segment is the rule here, and growth by at most an MSS per
+ * ACK would leave the window where the first loss put it.
+ */
 static void tcpfsm_cwnd_grow(struct tcpfsm_sock *tp, u32 acked)
 {
-	if (tp->cwnd < tp->ssthresh)
-		tp->cwnd += min(acked, tp->mss);
-	else
-		tp->cwnd += max_t(u32, tp->mss * tp->mss / tp->cwnd, 1);
+	u32 inc;
+
+	if (tp->cwnd < tp->ssthresh) {
+		inc = min(acked, tp->ssthresh - tp->cwnd);
+		tp->cwnd += inc;
+		acked -= inc;
+	}
+	if (acked && tp->cwnd >= tp->ssthresh)
+		tp->cwnd += max_t(u32, div_u64((u64)tp->mss * acked, tp->cwnd),
+				  1);
 	tp->cwnd = min_t(u32, tp->cwnd, 1U << 30);
 }
 

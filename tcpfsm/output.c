@@ -361,7 +361,20 @@ void tcpfsm_send_active_reset(struct sock *sk)
  */
 void tcpfsm_send_probe(struct sock *sk)
 {
-	tcpfsm_send_ctl(sk, tcpfsm_sk(sk)->snd_una - 1, TCPFSM_ACK);
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	u32 nxt = tp->snd_nxt;
+
+	/* A window open less than silly window avoidance waits for gets
+	 * what fits now, as Linux's tcp_write_wakeup() sends it.
+	 */
+	if (tp->snd_wnd) {
+		tp->sws_override = 1;
+		tcpfsm_push(sk);
+		tp->sws_override = 0;
+		if (tp->snd_nxt != nxt)
+			return;
+	}
+	tcpfsm_send_ctl(sk, tp->snd_una - 1, TCPFSM_ACK);
 }
 
 /**
@@ -748,10 +761,11 @@ static void tcpfsm_push_retransmits(struct sock *sk)
  *
  * New data goes while it fits in the peer's window (SND.UNA + SND.WND) and
  * the congestion window.  A segment that only partly fits is split if the
- * part is a full MSS or nothing is in flight (sender-side silly window
- * avoidance, RFC 9293 §3.8.6.2.1); a closed window leaves the data to the
- * persist timer; a short last segment waits for the ACK of what is in
- * flight (Nagle).  The SYN goes regardless of windows.
+ * part is a full MSS, or half the largest window offered with nothing in
+ * flight (sender-side silly window avoidance, RFC 9293 §3.8.6.2.1); a
+ * closed or silly window leaves the data to the persist timer; a short
+ * last segment waits for the ACK of what is in flight (Nagle).  The SYN
+ * goes regardless of windows.
  */
 void tcpfsm_push(struct sock *sk)
 {
@@ -771,7 +785,14 @@ void tcpfsm_push(struct sock *sk)
 
 				if (!room || room >= skb->len)
 					break;
-				if (room < tp->mss && tcpfsm_in_flight(tp))
+				/* Sender SWS avoidance (RFC 9293 §3.8.6.2.1):
+				 * less than a segment only when nothing is in
+				 * flight and it is half the largest window
+				 * offered, or when the persist timer says so.
+				 */
+				if (room < tp->mss && !tp->sws_override &&
+				    (tcpfsm_in_flight(tp) ||
+				     room < tp->max_snd_wnd / 2))
 					break;
 				if (room > tp->mss)
 					room = tcpfsm_cut_len(skb,

@@ -287,7 +287,8 @@ struct tcpfsm_sock {
 	u32	rcv_mss;	/* largest segment received, at least 536 */
 	u8	quick;		/* ACKs still to send at once (quick-ack) */
 	u8	ack_pending:1,	/* data received and not yet acknowledged */
-		pingpong:1;	/* interactive: our data follows theirs */
+		pingpong:1,	/* interactive: our data follows theirs */
+		rcv_bound:1;	/* read while the buffer bound the window */
 
 	/* Listener: half-open and ready children, under accept_lock. */
 	spinlock_t	accept_lock;
@@ -302,7 +303,8 @@ struct tcpfsm_sock {
 	u8	in_loss:1,	/* retransmitting after a timeout */
 		in_recovery:1,	/* fast recovery (RFC 6582 NewReno) */
 		fin_queued:1,	/* FIN is in the send queue (write_seq has it) */
-		listening:1;	/* listener takes SYNs (under accept_lock) */
+		listening:1,	/* listener takes SYNs (under accept_lock) */
+		sws_override:1;	/* persist timer: send a short piece anyway */
 	u8	rcv_fin;	/* peer's FIN received (rcv_nxt has it) */
 };
 
