@@ -7,6 +7,8 @@
  * the harness's 30: the debug kernel moves 1 MiB over veth in tens of
  * seconds under TCG when other guests share the host.  Over veth also data
  * queued as GSO super-segments that the device stops taking before they go.
+ * And the receive buffer's autotuning: a reader that keeps up grows it,
+ * unless the user set SO_RCVBUF.
  */
 #include <linux/sockios.h>
 #include <poll.h>
@@ -127,6 +129,73 @@ TEST_F_TIMEOUT(transfer, full_buffer_small_reads, 120)
 		EXPECT_EQ(drops, proc_stat("DropRcvBuf"));
 	free(buf);
 	free(in);
+}
+
+/*
+ * The receiver lets its buffer fill, then reads 64 KiB at a time as fast
+ * as it can until @len bytes are in; the buffer (SO_RCVBUF) before and
+ * after into @before and @after.
+ */
+static int bulk_read_rcvbuf(int cfd, int sfd, size_t len, int *before,
+			    int *after)
+{
+	struct later l = { .op = LATER_SEND, .fd = cfd, .len = len };
+	char *buf = calloc(1, len), *in = malloc(65536);
+	size_t got = 0;
+	ssize_t n = 0;
+
+	if (!buf || !in)
+		goto out;
+	l.buf = buf;
+	*before = get_int_opt(sfd, SOL_SOCKET, SO_RCVBUF);
+	if (later_start(&l))
+		goto out;
+	if (wait_revents(sfd, POLLIN, 10000) & POLLIN) {
+		sleep_ms(300);	/* the buffer fills */
+		while (got < len) {
+			n = recv(sfd, in, 65536, 0);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+	}
+	if (later_join(&l) != (long)len)
+		got = 0;
+	*after = get_int_opt(sfd, SOL_SOCKET, SO_RCVBUF);
+out:
+	free(buf);
+	free(in);
+	return got == len ? 0 : -1;
+}
+
+/*
+ * Receive buffer autotuning, as both protocols do it: a reader that keeps
+ * up with a bulk sender, after its buffer filled, gets a bigger buffer
+ * (Linux TCP's tcp_rcv_space_adjust(); tcpfsm doubles it each time a
+ * reader empties a queue that bounded the window).
+ */
+TEST_F_TIMEOUT(transfer, rcvbuf_grows_for_bulk_reader, 120)
+{
+	size_t len = is_debug_kernel() ? MIB : 4 * MIB;
+	int before = -1, after = -1;
+
+	ASSERT_EQ(0, bulk_read_rcvbuf(self->cfd, self->sfd, len, &before,
+				      &after));
+	ASSERT_LT(0, before);
+	EXPECT_GT(after, before);
+}
+
+/* ... but never one whose SO_RCVBUF the user set (SOCK_RCVBUF_LOCK). */
+TEST_F_TIMEOUT(transfer, rcvbuf_set_by_user_stays, 120)
+{
+	size_t len = is_debug_kernel() ? MIB : 4 * MIB;
+	int before = -1, after = -1;
+
+	ASSERT_EQ(0, set_int_opt(self->sfd, SOL_SOCKET, SO_RCVBUF, 128 * 1024));
+	ASSERT_EQ(0, bulk_read_rcvbuf(self->cfd, self->sfd, len, &before,
+				      &after));
+	ASSERT_EQ(256 * 1024, before);	/* doubled, as for any socket */
+	EXPECT_EQ(before, after);
 }
 
 /*

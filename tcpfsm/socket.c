@@ -846,6 +846,33 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 		tcpfsm_send_ack(sk);
 }
 
+/* Whether the receive buffer, not 65535, bounds the window we can offer. */
+static bool tcpfsm_rcvbuf_bounds(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc) <
+	       2 * 65535;
+}
+
+/*
+ * Receive buffer autotuning, after Linux's tcp_rcv_space_adjust(): a reader
+ * that read while the buffer bounded the window, and then emptied the
+ * queue, keeps up with the sender, and the buffer held it back; double
+ * the buffer, up to rmem[2], unless the user set SO_RCVBUF.  A reader
+ * slower than the sender never empties the queue and never grows it.
+ */
+static void tcpfsm_rcvbuf_caught_up(struct sock *sk)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int max = READ_ONCE(tcpfsm_sysctl_rmem[2]);
+
+	if (!tp->rcv_bound || !skb_queue_empty(&sk->sk_receive_queue))
+		return;
+	tp->rcv_bound = 0;
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) && rcvbuf < max)
+		WRITE_ONCE(sk->sk_rcvbuf, min(2 * rcvbuf, max));
+}
+
 static int tcpfsm_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			  int flags)
 {
@@ -912,6 +939,8 @@ static int tcpfsm_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 					break;
 				}
 			}
+			if (copied && !(flags & MSG_PEEK))
+				tcpfsm_rcvbuf_caught_up(sk);
 			tcpfsm_cleanup_rbuf(sk);
 			if (copied >= target) {
 				/* Only the backlog to process. */
@@ -930,6 +959,8 @@ static int tcpfsm_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 				copied = -EFAULT;
 			break;
 		}
+		if (!(flags & MSG_PEEK) && tcpfsm_rcvbuf_bounds(sk))
+			tp->rcv_bound = 1;
 		*seq += used;
 		copied += used;
 		len -= used;
@@ -938,6 +969,7 @@ static int tcpfsm_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	} while (len > 0);
 
 	if (copied > 0 && !(flags & MSG_PEEK)) {
+		tcpfsm_rcvbuf_caught_up(sk);
 		sk_mem_reclaim(sk);
 		tcpfsm_cleanup_rbuf(sk);
 	}
