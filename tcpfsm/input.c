@@ -385,7 +385,7 @@ static void tcpfsm_cwnd_grow(struct tcpfsm_sock *tp, u32 acked)
 		tp->cwnd += inc;
 		acked -= inc;
 	}
-	if (acked && tp->cwnd >= tp->ssthresh)
+	if (acked)	/* at or above ssthresh now */
 		tp->cwnd += max_t(u32, div_u64((u64)tp->mss * acked, tp->cwnd),
 				  1);
 	tp->cwnd = min_t(u32, tp->cwnd, 1U << 30);

@@ -188,12 +188,23 @@ static void tcpfsm_set_gso(struct sk_buff *skb, u32 mss)
 	}
 }
 
+/*
+ * The window the free receive buffer allows: half of it (the other half
+ * covers skb overhead, as Linux's tcp_adv_win_scale did), at most 65535
+ * (no window scaling).
+ */
+u32 tcpfsm_rcv_space_win(const struct sock *sk)
+{
+	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+
+	return space > 0 ? min_t(u32, space / 2, TCPFSM_MAX_WIN) : 0;
+}
+
 /**
  * tcpfsm_select_window() - the receive window to advertise now
  * @sk: the socket
  *
- * Half the free receive buffer (the other half covers skb overhead, as
- * Linux's tcp_adv_win_scale did), at most 65535 (no window scaling), and
+ * What the free receive buffer allows (tcpfsm_rcv_space_win()), and
  * never less than what is left of the window already advertised: the
  * right edge does not move left (RFC 9293 §3.8.6).  Records it as the
  * window last advertised.
@@ -203,11 +214,9 @@ static void tcpfsm_set_gso(struct sk_buff *skb, u32 mss)
 u16 tcpfsm_select_window(struct sock *sk)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
-	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 win = space > 0 ? space / 2 : 0;
+	u32 win = tcpfsm_rcv_space_win(sk);
 	s32 left = (s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
 
-	win = min_t(u32, win, 65535);
 	if (left > 0 && win < (u32)left)
 		win = left;
 	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): no tiny openings. */
@@ -368,9 +377,7 @@ void tcpfsm_send_probe(struct sock *sk)
 	 * what fits now, as Linux's tcp_write_wakeup() sends it.
 	 */
 	if (tp->snd_wnd) {
-		tp->sws_override = 1;
-		tcpfsm_push(sk);
-		tp->sws_override = 0;
+		__tcpfsm_push(sk, true);
 		if (tp->snd_nxt != nxt)
 			return;
 	}
@@ -756,8 +763,10 @@ static void tcpfsm_push_retransmits(struct sock *sk)
 }
 
 /**
- * tcpfsm_push() - send what the windows allow
+ * __tcpfsm_push() - send what the windows allow
  * @sk: the socket, locked
+ * @sws_override: the persist timer's call: a window open less than silly
+ *	window avoidance waits for takes what fits
  *
  * New data goes while it fits in the peer's window (SND.UNA + SND.WND) and
  * the congestion window.  A segment that only partly fits is split if the
@@ -767,7 +776,7 @@ static void tcpfsm_push_retransmits(struct sock *sk)
  * last segment waits for the ACK of what is in flight (Nagle).  The SYN
  * goes regardless of windows.
  */
-void tcpfsm_push(struct sock *sk)
+void __tcpfsm_push(struct sock *sk, bool sws_override)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct sk_buff *skb;
@@ -790,7 +799,7 @@ void tcpfsm_push(struct sock *sk)
 				 * flight and it is half the largest window
 				 * offered, or when the persist timer says so.
 				 */
-				if (room < tp->mss && !tp->sws_override &&
+				if (room < tp->mss && !sws_override &&
 				    (tcpfsm_in_flight(tp) ||
 				     room < tp->max_snd_wnd / 2))
 					break;

@@ -828,7 +828,6 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	s32 left = (s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
-	int space;
 	u32 win;
 
 	if (!((1 << sk->sk_state) &
@@ -836,10 +835,9 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 		return;
 	if (left < 0)
 		left = 0;
-	if (2 * left > 65535)
+	if (2 * left > TCPFSM_MAX_WIN)
 		return;
-	space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	win = space > 0 ? min(space / 2, 65535) : 0;
+	win = tcpfsm_rcv_space_win(sk);
 	if (win < tp->mss && win < (u32)(sk->sk_rcvbuf / 4))
 		return;
 	if (win >= 2 * (u32)left)
@@ -849,8 +847,7 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 /* Whether the receive buffer, not 65535, bounds the window we can offer. */
 static bool tcpfsm_rcvbuf_bounds(const struct sock *sk)
 {
-	return READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc) <
-	       2 * 65535;
+	return tcpfsm_rcv_space_win(sk) < TCPFSM_MAX_WIN;
 }
 
 /*

@@ -303,8 +303,7 @@ struct tcpfsm_sock {
 	u8	in_loss:1,	/* retransmitting after a timeout */
 		in_recovery:1,	/* fast recovery (RFC 6582 NewReno) */
 		fin_queued:1,	/* FIN is in the send queue (write_seq has it) */
-		listening:1,	/* listener takes SYNs (under accept_lock) */
-		sws_override:1;	/* persist timer: send a short piece anyway */
+		listening:1;	/* listener takes SYNs (under accept_lock) */
 	u8	rcv_fin;	/* peer's FIN received (rcv_nxt has it) */
 };
 
@@ -445,6 +444,8 @@ int tcpfsm_hash_connect(struct sock *sk);
 #define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(64 + MAX_HEADER)
 #define TCPFSM_MIN_MSS		64
 #define TCPFSM_DEFAULT_MSS	536	/* RFC 9293 §3.7.1 */
+/* The largest window the header's 16 bits hold (no window scaling). */
+#define TCPFSM_MAX_WIN		65535U
 /* Payload room of a small skb (a short write; received bytes copied). */
 #define TCPFSM_SMALL_SEG	(SKB_WITH_OVERHEAD(2048) - TCPFSM_HDR_ROOM)
 int tcpfsm_output_init(void);
@@ -456,6 +457,7 @@ u32 tcpfsm_path_mss(const struct sock *sk);
 u32 tcpfsm_size_goal(struct sock *sk);
 struct sk_buff *tcpfsm_gso_segment(struct sk_buff *skb,
 				   netdev_features_t features);
+u32 tcpfsm_rcv_space_win(const struct sock *sk);
 u16 tcpfsm_select_window(struct sock *sk);
 void tcpfsm_send_reply(struct net *net, const struct sk_buff *skb, u32 seq,
 		       u32 ack, u8 flags, u16 window);
@@ -469,7 +471,12 @@ void tcpfsm_queue_fin(struct sock *sk);
 struct sk_buff *tcpfsm_alloc_send_skb(struct sock *sk, int size, gfp_t gfp);
 void tcpfsm_free_send_skb(struct sock *sk, struct sk_buff *skb);
 void tcpfsm_purge_write_queue(struct sock *sk);
-void tcpfsm_push(struct sock *sk);
+void __tcpfsm_push(struct sock *sk, bool sws_override);
+
+static inline void tcpfsm_push(struct sock *sk)
+{
+	__tcpfsm_push(sk, false);
+}
 int tcpfsm_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 u32 tcpfsm_in_flight(const struct tcpfsm_sock *tp);
 
