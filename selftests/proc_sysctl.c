@@ -197,6 +197,7 @@ TEST(sysctl_defaults)
 	EXPECT_EQ(60000, read_long(SYSCTL_DIR "fin_timeout_ms"));
 	EXPECT_EQ(6, read_long(SYSCTL_DIR "syn_retries"));
 	EXPECT_EQ(15, read_long(SYSCTL_DIR "retries"));
+	EXPECT_EQ(1, read_long(SYSCTL_DIR "window_scaling"));
 }
 
 TEST(sysctl_per_netns)
@@ -234,6 +235,8 @@ TEST(sysctl_rejects_bad_values)
 	EXPECT_EQ(30000, read_long(SYSCTL_DIR "msl_ms"));
 	EXPECT_EQ(EINVAL, write_str(SYSCTL_DIR "syn_retries", "0"));
 	EXPECT_EQ(6, read_long(SYSCTL_DIR "syn_retries"));
+	EXPECT_EQ(EINVAL, write_str(SYSCTL_DIR "window_scaling", "2"));
+	EXPECT_EQ(1, read_long(SYSCTL_DIR "window_scaling"));
 }
 
 TEST(drop_bad_checksum)

@@ -75,6 +75,7 @@ int set_knob(int proto, const char *name, long val)
 		{ "retries", "tcp_retries2", "retries", 1 },
 		{ "fin_timeout_ms", "tcp_fin_timeout", "fin_timeout_ms", 1000 },
 		{ "msl_ms", NULL, "msl_ms", 1 },
+		{ "window_scaling", "tcp_window_scaling", "window_scaling", 1 },
 	};
 	char path[128];
 	size_t i;

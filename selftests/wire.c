@@ -224,6 +224,9 @@ int wire_setup(struct wire *w, int proto)
 				 proto, proto == PROTO_TCPFSM ?
 				 " (is the tcpfsm module loaded?)" : "");
 	close(s);
+	/* tcpfsm as well: no window scale option unless a test turns it on */
+	if (proto == PROTO_TCPFSM && set_knob(proto, "window_scaling", 0))
+		return wire_fail(w, "tcpfsm window_scaling=0: %m");
 	return tun_open(w);
 }
 
@@ -316,6 +319,8 @@ static void opts_str(const uint8_t *o, int len, char *buf, size_t size)
 		} else if (kind == 2 && olen == 4) {
 			n += snprintf(buf + n, size - n, "mss %d",
 				      o[i + 2] << 8 | o[i + 3]);
+		} else if (kind == 3 && olen == 3) {
+			n += snprintf(buf + n, size - n, "wscale %d", o[i + 2]);
 		} else {
 			n += snprintf(buf + n, size - n, "kind %d len %d",
 				      kind, olen);
@@ -530,6 +535,7 @@ static void parse_opts(struct wire_seg *s, const uint8_t *o, int len)
 	int i = 0;
 
 	s->mss = -1;
+	s->wscale = -1;
 	s->optlen = len;
 	memcpy(s->opt, o, len);
 	while (i < len && o[i] != 0) {
@@ -541,6 +547,8 @@ static void parse_opts(struct wire_seg *s, const uint8_t *o, int len)
 			return;
 		if (o[i] == 2 && o[i + 1] == 4)
 			s->mss = o[i + 2] << 8 | o[i + 3];
+		if (o[i] == 3 && o[i + 1] == 3)
+			s->wscale = o[i + 2];
 		i += o[i + 1];
 	}
 }

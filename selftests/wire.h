@@ -61,6 +61,7 @@ struct wire_seg {
 	uint16_t sport, dport, win, urp;
 	int hlen;		/* TCP header length in bytes */
 	int mss;		/* MSS option, -1 if absent */
+	int wscale;		/* window scale option (RFC 7323), -1 if absent */
 	int optlen;
 	uint8_t opt[40];
 	int len;		/* payload length */

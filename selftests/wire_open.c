@@ -183,4 +183,129 @@ TEST_F(open, default_mss)
 	RX(w, TH_ACK, 537, 1, .len = 64);
 }
 
+/*
+ * Window scaling (RFC 7323), the kernel opening: its SYN offers a shift.
+ * Our SYN,ACK offers 2 and a window of 3000, which is not scaled (no SYN's
+ * window is): 3000 bytes go.  Our next window, 1000, counts 4-byte units:
+ * 4000 bytes go.
+ */
+TEST_F(open, wscale_active)
+{
+	static const uint8_t opt[] = {
+		2, 4, 1000 >> 8, 1000 & 0xff,	/* MSS 1000 */
+		1, 3, 3, 2,			/* NOP, window scale 2 */
+	};
+	struct wire *w = &self->w;
+	int fd;
+
+	ASSERT_EQ(0, set_knob(w->proto, "window_scaling", 1));
+	fd = wire_connect(w);
+	ASSERT_LE(0, fd);
+	RX(w, TH_SYN, 0, 0, .mss = 1460);
+	EXPECT_LE(1, w->last.wscale);
+	EXPECT_GE(14, w->last.wscale);
+
+	wire_syn_options(w, opt, sizeof(opt));
+	w->win = 3000;
+	ASSERT_EQ(0, wire_answer_syn(w, fd));
+	APP_WRITE(fd, 1, 8000);
+	RX(w, TH_ACK, 1, 1, .len = 1000);
+	RX(w, TH_ACK, 1001, 1, .len = 1000);
+	RX(w, TH_ACK, 2001, 1, .len = 1000);
+	/* shorter than the 200 ms minimum RTO: nothing is resent */
+	QUIET(w, 100);
+
+	w->win = 1000;
+	TX(w, TH_ACK, 1, 3001);
+	RX(w, TH_ACK, 3001, 1, .len = 1000);
+	RX(w, TH_ACK, 4001, 1, .len = 1000);
+	RX(w, TH_ACK, 5001, 1, .len = 1000);
+	RX(w, TH_ACK, 6001, 1, .len = 1000);
+	QUIET(w, 100);
+}
+
+/*
+ * Window scaling, the kernel listening: a SYN that offers it draws a
+ * SYN,ACK that offers a shift too, and every later window the kernel
+ * advertises is scaled by it, its socket's and its TIME_WAIT entry's: a
+ * small field for a real window of at least 4 KiB.
+ */
+TEST_F(open, wscale_passive)
+{
+	static const uint8_t opt[] = {
+		2, 4, 1460 >> 8, 1460 & 0xff,	/* MSS 1460 */
+		1, 3, 3, 0,			/* NOP, window scale 0 */
+	};
+	struct wire *w = &self->w;
+	int lfd, fd, ws;
+
+	ASSERT_EQ(0, set_knob(w->proto, "window_scaling", 1));
+	wire_syn_options(w, opt, sizeof(opt));
+	ASSERT_EQ(0, wire_passive_open(w, &lfd, &fd));
+	ws = w->last.wscale;			/* of the SYN,ACK */
+	ASSERT_LE(1, ws);
+	ASSERT_GE(14, ws);
+
+	ASSERT_EQ(0, wire_active_close(w, fd));	/* the ACK of our FIN */
+	EXPECT_GE(4096, w->last.win);
+	EXPECT_LE(4096, (long)w->last.win << ws);
+	TX(w, TH_FIN | TH_ACK, 1, 2);		/* again: TIME_WAIT answers */
+	RX(w, TH_ACK, 2, 2);
+	EXPECT_GE(4096, w->last.win);
+	EXPECT_LE(4096, (long)w->last.win << ws);
+}
+
+/*
+ * Scaling needs both SYNs to offer it (RFC 7323 2.2): to a SYN without
+ * the option the SYN,ACK carries none, and our window of 1000 is 1000
+ * bytes.
+ */
+TEST_F(open, wscale_needs_both)
+{
+	struct wire *w = &self->w;
+	int lfd, fd;
+
+	ASSERT_EQ(0, set_knob(w->proto, "window_scaling", 1));
+	w->mss = 500;
+	w->win = 1000;
+	ASSERT_EQ(0, wire_passive_open(w, &lfd, &fd));
+	EXPECT_EQ(-1, w->last.wscale);
+	APP_WRITE(fd, 1, 3000);
+	RX(w, TH_ACK, 1, 1, .len = 500);
+	RX(w, TH_ACK, 501, 1, .len = 500);
+	QUIET(w, 100);
+}
+
+/*
+ * With the knob off (tcpfsm's window_scaling, Linux's tcp_window_scaling)
+ * no SYN offers scaling: neither connect()'s nor the answer to a SYN that
+ * does, and that SYN's shift is not applied to its windows.
+ */
+TEST_F(open, wscale_off)
+{
+	static const uint8_t opt[] = {
+		2, 4, 500 >> 8, 500 & 0xff,	/* MSS 500 */
+		1, 3, 3, 7,			/* NOP, window scale 7 */
+	};
+	struct wire *w = &self->w;
+	int lfd, fd;
+
+	ASSERT_EQ(0, set_knob(w->proto, "window_scaling", 0));
+	fd = wire_connect(w);
+	ASSERT_LE(0, fd);
+	RX(w, TH_SYN, 0, 0, .mss = 1460);
+	EXPECT_EQ(-1, w->last.wscale);
+	close(fd);
+
+	wire_new_incarnation(w, WIRE_ISS);
+	wire_syn_options(w, opt, sizeof(opt));
+	w->win = 1000;
+	ASSERT_EQ(0, wire_passive_open(w, &lfd, &fd));
+	EXPECT_EQ(-1, w->last.wscale);
+	APP_WRITE(fd, 1, 3000);
+	RX(w, TH_ACK, 1, 1, .len = 500);
+	RX(w, TH_ACK, 501, 1, .len = 500);
+	QUIET(w, 100);
+}
+
 TEST_HARNESS_MAIN

@@ -45,17 +45,25 @@ static enum tcpfsm_mib tcpfsm_validate(struct sk_buff *skb)
 	return TCPFSM_MIB_MAX;
 }
 
+/* What a SYN's options ask for; see tcpfsm_parse_syn(). */
+struct tcpfsm_syn_opts {
+	u32	mss;		/* 0: none */
+	int	wscale;		/* -1: none */
+};
+
 /*
- * The MSS option of a SYN, or 0.  Unknown options are skipped by their
- * length (RFC 9293 MUST-6); a malformed one ends parsing and the rest of
- * the segment is processed, as Linux's tcp_parse_options() does.
+ * The MSS and window scale options of a SYN.  Unknown options are skipped
+ * by their length (RFC 9293 MUST-6); a malformed one ends parsing and the
+ * rest of the segment is processed, as Linux's tcp_parse_options() does.
  */
-static u32 tcpfsm_parse_mss(const struct tcphdr *th)
+static void tcpfsm_parse_syn(const struct tcphdr *th,
+			     struct tcpfsm_syn_opts *o)
 {
 	const u8 *p = (const u8 *)(th + 1);
 	int len = th->doff * 4 - sizeof(*th);
-	u32 mss = 0;
 
+	o->mss = 0;
+	o->wscale = -1;
 	while (len > 0) {
 		int kind = *p++, size;
 
@@ -71,11 +79,12 @@ static u32 tcpfsm_parse_mss(const struct tcphdr *th)
 		if (size < 2 || size > len)
 			break;
 		if (kind == TCPFSM_OPT_MSS && size == TCPFSM_OPT_MSS_LEN)
-			mss = p[0] << 8 | p[1];
+			o->mss = p[0] << 8 | p[1];
+		if (kind == TCPFSM_OPT_WSCALE && size == TCPFSM_OPT_WSCALE_LEN)
+			o->wscale = p[0];
 		p += size - 2;
 		len -= size;
 	}
-	return mss;
 }
 
 static void tcpfsm_drop(struct net *net, struct sk_buff *skb,
@@ -85,16 +94,30 @@ static void tcpfsm_drop(struct net *net, struct sk_buff *skb,
 	kfree_skb(skb);
 }
 
-/* The send MSS from the peer's option (RFC 9293 §3.7.1: 536 without). */
-static void tcpfsm_set_mss(struct sock *sk, u32 peer_mss)
+/*
+ * Take the peer's SYN options: the send MSS (RFC 9293 §3.7.1: 536
+ * without) and window scaling, which holds only if both SYNs carried it
+ * (RFC 7323 §2.2; ours did if tp->wscale_ok); a shift above 14 counts as
+ * 14 (§2.3).
+ */
+static void tcpfsm_syn_options(struct sock *sk, const struct tcphdr *th)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	struct tcpfsm_syn_opts o;
 
-	if (!peer_mss)
-		peer_mss = TCPFSM_DEFAULT_MSS;
+	tcpfsm_parse_syn(th, &o);
+	if (!o.mss)
+		o.mss = TCPFSM_DEFAULT_MSS;
 	tp->adv_mss = tcpfsm_path_mss(sk);
-	tp->mss = clamp_t(u32, peer_mss, TCPFSM_MIN_MSS, tp->adv_mss);
+	tp->mss = clamp_t(u32, o.mss, TCPFSM_MIN_MSS, tp->adv_mss);
 	tp->cwnd = 10 * tp->mss;	/* RFC 6928 IW10, as Linux */
+	if (tp->wscale_ok && o.wscale >= 0) {
+		tp->snd_wscale = min(o.wscale, TCPFSM_MAX_WSCALE);
+	} else {
+		tp->wscale_ok = 0;
+		tp->snd_wscale = 0;
+		tp->rcv_wscale = 0;
+	}
 }
 
 /* ---- Listener ----------------------------------------------------------- */
@@ -193,7 +216,8 @@ static void tcpfsm_conn_request(struct sock *lsk, struct sk_buff *skb)
 	tp->snd_wnd = ntohs(th->window);
 	tp->max_snd_wnd = tp->snd_wnd;
 	tp->snd_wl1 = cb->seq;
-	tcpfsm_set_mss(sk, tcpfsm_parse_mss(th));
+	tcpfsm_offer_wscale(sk);
+	tcpfsm_syn_options(sk, th);
 	if (cb->tw_syn)
 		tp->iss = tcpfsm_tw_syn_isn(skb);
 	else
@@ -396,8 +420,11 @@ static void tcpfsm_update_window(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	const struct tcpfsm_skb_cb *cb = TCPFSM_SKB_CB(skb);
-	u32 wnd = ntohs(tcp_hdr(skb)->window);
+	const struct tcphdr *th = tcp_hdr(skb);
+	u32 wnd = ntohs(th->window);
 
+	if (!th->syn)		/* a SYN's window is never scaled */
+		wnd <<= tp->snd_wscale;
 	if (!tcpfsm_before(tp->snd_wl1, cb->seq) &&
 	    !(tp->snd_wl1 == cb->seq && !tcpfsm_after(tp->snd_wl2, cb->ack_seq)))
 		return;
@@ -962,7 +989,7 @@ static void tcpfsm_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	tp->rcv_nxt = cb->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->copied_seq = tp->rcv_nxt;
-	tcpfsm_set_mss(sk, tcpfsm_parse_mss(tcp_hdr(skb)));
+	tcpfsm_syn_options(sk, tcp_hdr(skb));
 	if (ack_ok) {
 		/* Data sent right after connect() makes us interactive, so
 		 * the ACK of the answer can wait for our next segment (as

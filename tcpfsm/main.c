@@ -43,6 +43,7 @@ static int __net_init tcpfsm_net_init(struct net *net)
 	tn->syn_retries = 6;
 	tn->retries = 15;
 	tn->max_tw = 262144;	/* tcp_max_tw_buckets on a large machine */
+	tn->window_scaling = 1;
 
 	tn->mib = alloc_percpu(struct tcpfsm_mib_cpu);
 	if (!tn->mib)

@@ -190,41 +190,71 @@ static void tcpfsm_set_gso(struct sk_buff *skb, u32 mss)
 
 /*
  * The window the free receive buffer allows: half of it (the other half
- * covers skb overhead, as Linux's tcp_adv_win_scale did), at most 65535
- * (no window scaling).
+ * covers skb overhead, as Linux's tcp_adv_win_scale did), at most what
+ * the header can carry at our window scale.
  */
 u32 tcpfsm_rcv_space_win(const struct sock *sk)
 {
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 
-	return space > 0 ? min_t(u32, space / 2, TCPFSM_MAX_WIN) : 0;
+	return space > 0 ? min_t(u32, space / 2,
+				 tcpfsm_max_rcv_win(tcpfsm_sk(sk))) : 0;
+}
+
+/**
+ * tcpfsm_offer_wscale() - decide the window scale our SYN will carry
+ * @sk: a socket about to send its first SYN or SYN-ACK
+ *
+ * The shift lets the largest buffer the socket could grow to be offered
+ * whole: as Linux's tcp_select_initial_window(), the larger of rmem[2],
+ * rmem_max and the current buffer, over 2^15 (7 for a 6 MiB rmem[2],
+ * as Linux sends).  Nothing is offered when the netns's
+ * window_scaling is off.  The SYN's reply settles it (see input.c).
+ */
+void tcpfsm_offer_wscale(struct sock *sk)
+{
+	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
+	u32 space = max_t(u32, READ_ONCE(sk->sk_prot->sysctl_rmem[2]),
+			  READ_ONCE(sysctl_rmem_max));
+
+	space = max_t(u32, space, READ_ONCE(sk->sk_rcvbuf));
+	tp->wscale_ok = !!READ_ONCE(tcpfsm_pernet(sock_net(sk))->window_scaling);
+	tp->rcv_wscale = tp->wscale_ok ?
+		clamp_t(int, ilog2(space) - 15, 0, TCPFSM_MAX_WSCALE) : 0;
 }
 
 /**
  * tcpfsm_select_window() - the receive window to advertise now
  * @sk: the socket
+ * @syn: for a SYN or SYN-ACK, whose window is never scaled
  *
  * What the free receive buffer allows (tcpfsm_rcv_space_win()), and
  * never less than what is left of the window already advertised: the
- * right edge does not move left (RFC 9293 §3.8.6).  Records it as the
+ * right edge does not move left (RFC 9293 §3.8.6).  With a window scale
+ * the window is a multiple of its unit, rounded down from the free
+ * buffer but up from what is left (RFC 7323 §2.4).  Records it as the
  * window last advertised.
  *
- * Return: the window for the header.
+ * Return: the window for the header, scaled.
  */
-u16 tcpfsm_select_window(struct sock *sk)
+u16 tcpfsm_select_window(struct sock *sk, bool syn)
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
-	u32 win = tcpfsm_rcv_space_win(sk);
+	u8 shift = syn ? 0 : tp->rcv_wscale;
+	u32 win = round_down(tcpfsm_rcv_space_win(sk), 1U << shift);
 	s32 left = (s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+	u32 kept = left > 0 ? ALIGN((u32)left, 1U << shift) : 0;
 
-	if (left > 0 && win < (u32)left)
-		win = left;
+	if (win < kept)
+		win = kept;
 	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): no tiny openings. */
-	if (win < tp->mss && win < (u32)(sk->sk_rcvbuf / 4) && win > left)
-		win = left > 0 ? left : 0;
+	if (win < tp->mss && win < (u32)(sk->sk_rcvbuf / 4) && win > kept)
+		win = kept;
+	if (syn)
+		win = min(win, TCPFSM_MAX_WIN);
 	tp->rcv_wnd = win;
 	tp->rcv_wup = tp->rcv_nxt;
-	return win;
+	return win >> shift;
 }
 
 /* Push the header in front of @skb's payload and set up the checksum. */
@@ -233,9 +263,11 @@ static void tcpfsm_build_header(struct sock *sk, struct sk_buff *skb, u32 seq,
 {
 	struct tcpfsm_sock *tp = tcpfsm_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
-	int hlen = sizeof(struct tcphdr) + (flags & TCPFSM_SYN ? 4 : 0);
+	int hlen = sizeof(struct tcphdr);
 	struct tcphdr *th;
 
+	if (flags & TCPFSM_SYN)
+		hlen += tp->wscale_ok ? 8 : 4;
 	skb_push(skb, hlen);
 	skb_reset_transport_header(skb);
 	th = tcp_hdr(skb);
@@ -252,11 +284,19 @@ static void tcpfsm_build_header(struct sock *sk, struct sk_buff *skb, u32 seq,
 	}
 	th->doff = hlen / 4;
 	((u8 *)th)[13] = flags;
-	th->window = htons(tcpfsm_select_window(sk));
-	if (flags & TCPFSM_SYN)
-		*(__be32 *)(th + 1) = htonl(TCPFSM_OPT_MSS << 24 |
-					    TCPFSM_OPT_MSS_LEN << 16 |
-					    tp->adv_mss);
+	th->window = htons(tcpfsm_select_window(sk, flags & TCPFSM_SYN));
+	if (flags & TCPFSM_SYN) {
+		__be32 *opt = (__be32 *)(th + 1);
+
+		*opt++ = htonl(TCPFSM_OPT_MSS << 24 | TCPFSM_OPT_MSS_LEN << 16 |
+			       tp->adv_mss);
+		/* As Linux lays it out: NOP, then the 3-byte option. */
+		if (tp->wscale_ok)
+			*opt = htonl(TCPFSM_OPT_NOP << 24 |
+				     TCPFSM_OPT_WSCALE << 16 |
+				     TCPFSM_OPT_WSCALE_LEN << 8 |
+				     tp->rcv_wscale);
+	}
 
 	/* The device (or skb_checksum_help()) folds in the rest. */
 	skb->ip_summed = CHECKSUM_PARTIAL;

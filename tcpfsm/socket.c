@@ -74,6 +74,9 @@ void tcpfsm_conn_reset(struct sock *sk)
 	tp->rcv_nxt = 0;
 	tp->rcv_wnd = 0;
 	tp->rcv_wup = 0;
+	tp->snd_wscale = 0;
+	tp->rcv_wscale = 0;
+	tp->wscale_ok = 0;
 	WRITE_ONCE(tp->copied_seq, 0);
 	tp->srtt_us = 0;
 	tp->rttvar_us = 0;
@@ -513,6 +516,7 @@ static int tcpfsm_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 
 	tp->adv_mss = tcpfsm_path_mss(sk);
 	tp->mss = min_t(u32, tp->mss, tp->adv_mss);
+	tcpfsm_offer_wscale(sk);
 	tp->iss = tcpfsm_new_isn(sock_net(sk), inet->inet_saddr,
 				 inet->inet_daddr, inet->inet_sport,
 				 inet->inet_dport);
@@ -835,7 +839,7 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 		return;
 	if (left < 0)
 		left = 0;
-	if (2 * left > TCPFSM_MAX_WIN)
+	if (2 * (u32)left > tcpfsm_max_rcv_win(tp))
 		return;
 	win = tcpfsm_rcv_space_win(sk);
 	if (win < tp->mss && win < (u32)(sk->sk_rcvbuf / 4))
@@ -844,10 +848,14 @@ static void tcpfsm_cleanup_rbuf(struct sock *sk)
 		tcpfsm_send_ack(sk);
 }
 
-/* Whether the receive buffer, not 65535, bounds the window we can offer. */
+/*
+ * Whether the receive buffer, not the header, bounds the window we can
+ * offer, and the queue fills half of it: the sender had more to send.
+ */
 static bool tcpfsm_rcvbuf_bounds(const struct sock *sk)
 {
-	return tcpfsm_rcv_space_win(sk) < TCPFSM_MAX_WIN;
+	return tcpfsm_rcv_space_win(sk) < tcpfsm_max_rcv_win(tcpfsm_sk(sk)) &&
+	       2 * atomic_read(&sk->sk_rmem_alloc) >= READ_ONCE(sk->sk_rcvbuf);
 }
 
 /*

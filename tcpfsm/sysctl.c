@@ -59,6 +59,15 @@ static struct ctl_table tcpfsm_sysctl_template[] = {
 		.proc_handler	= proc_dointvec_minmax,
 		.extra1		= SYSCTL_ZERO,
 	},
+	{
+		/* Offer RFC 7323 window scaling in SYNs: 0 or 1. */
+		.procname	= "window_scaling",
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
 	{ }	/* sentinel, still required by 6.1 */
 };
 
@@ -70,7 +79,7 @@ int tcpfsm_sysctl_net_init(struct net *net)
 	struct tcpfsm_net *tn = tcpfsm_pernet(net);
 	void *data[TCPFSM_SYSCTL_N] = {
 		&tn->msl_ms, &tn->fin_timeout_ms, &tn->syn_retries, &tn->retries,
-		&tn->isn_test, &tn->max_tw,
+		&tn->isn_test, &tn->max_tw, &tn->window_scaling,
 	};
 	struct ctl_table *table;
 	size_t i;

@@ -100,6 +100,7 @@ struct tcpfsm_bind_bucket {
  * @retries: data retransmissions before the connection times out
  * @isn_test: test only: when non-zero, every new ISN is this value
  * @max_tw: most TIME_WAIT entries at once (Linux's tcp_max_tw_buckets)
+ * @window_scaling: offer window scaling in SYNs (tcp_window_scaling)
  * @mib: per-CPU counters, read by /proc/tcpfsm/stats
  * @curr_estab: connections in ESTABLISHED or CLOSE_WAIT (fsm.c)
  * @sysctl_hdr: /proc/sys/net/tcpfsm registration
@@ -121,6 +122,7 @@ struct tcpfsm_net {
 	int				retries;
 	unsigned int			isn_test;
 	int				max_tw;
+	int				window_scaling;
 	struct tcpfsm_mib_cpu __percpu	*mib;
 	atomic_long_t			curr_estab;
 	struct ctl_table_header		*sysctl_hdr;
@@ -157,11 +159,14 @@ unsigned long tcpfsm_mib_read(const struct net *net, enum tcpfsm_mib field);
 #define TCPFSM_ACK	0x10
 #define TCPFSM_URG	0x20
 
-/* Options (RFC 9293 §3.2): the only one we send is the MSS. */
+/* Options (RFC 9293 §3.2): we send the MSS and window scale (RFC 7323). */
 #define TCPFSM_OPT_EOL		0
 #define TCPFSM_OPT_NOP		1
 #define TCPFSM_OPT_MSS		2
 #define TCPFSM_OPT_MSS_LEN	4
+#define TCPFSM_OPT_WSCALE	3
+#define TCPFSM_OPT_WSCALE_LEN	3
+#define TCPFSM_MAX_WSCALE	14	/* RFC 7323 §2.3 */
 
 /* Sequence-number comparisons modulo 2^32 (RFC 9293 §3.4). */
 static inline bool tcpfsm_before(u32 a, u32 b)
@@ -263,6 +268,8 @@ struct tcpfsm_sock {
 	u32	rcv_nxt;
 	u32	rcv_wnd;	/* window last advertised */
 	u32	rcv_wup;	/* rcv_nxt when it was advertised */
+	u8	snd_wscale:4,	/* RFC 7323 shift of the peer's windows, */
+		rcv_wscale:4;	/* and of ours; 0 unless both SYNs had it */
 	u32	copied_seq;	/* next byte the user reads */
 	struct sk_buff_head	ooo_queue;
 
@@ -288,7 +295,8 @@ struct tcpfsm_sock {
 	u8	quick;		/* ACKs still to send at once (quick-ack) */
 	u8	ack_pending:1,	/* data received and not yet acknowledged */
 		pingpong:1,	/* interactive: our data follows theirs */
-		rcv_bound:1;	/* read while the buffer bound the window */
+		rcv_bound:1,	/* read while the buffer bound the window */
+		wscale_ok:1;	/* window scale offered, then agreed */
 
 	/* Listener: half-open and ready children, under accept_lock. */
 	spinlock_t	accept_lock;
@@ -434,7 +442,7 @@ int tcpfsm_hash_connect(struct sock *sk);
 
 /* output.c */
 /*
- * Headroom of our skbs: our header (24 bytes at most) and IP's (60) push
+ * Headroom of our skbs: our header (28 bytes at most) and IP's (60) push
  * into it, the link layer's MAX_HEADER after that (ip_finish_output2()
  * expands a head that lacks it).  64 rather than TCP's 128 spare, so that
  * a 1460-byte segment (MTU 1500) fits a 2 KiB skb head, truesize 2304,
@@ -444,8 +452,15 @@ int tcpfsm_hash_connect(struct sock *sk);
 #define TCPFSM_HDR_ROOM		L1_CACHE_ALIGN(64 + MAX_HEADER)
 #define TCPFSM_MIN_MSS		64
 #define TCPFSM_DEFAULT_MSS	536	/* RFC 9293 §3.7.1 */
-/* The largest window the header's 16 bits hold (no window scaling). */
+/* The largest window the header's 16 bits hold, before scaling. */
 #define TCPFSM_MAX_WIN		65535U
+
+/* The largest receive window our scale lets the header carry. */
+static inline u32 tcpfsm_max_rcv_win(const struct tcpfsm_sock *tp)
+{
+	return TCPFSM_MAX_WIN << tp->rcv_wscale;
+}
+
 /* Payload room of a small skb (a short write; received bytes copied). */
 #define TCPFSM_SMALL_SEG	(SKB_WITH_OVERHEAD(2048) - TCPFSM_HDR_ROOM)
 int tcpfsm_output_init(void);
@@ -458,7 +473,8 @@ u32 tcpfsm_size_goal(struct sock *sk);
 struct sk_buff *tcpfsm_gso_segment(struct sk_buff *skb,
 				   netdev_features_t features);
 u32 tcpfsm_rcv_space_win(const struct sock *sk);
-u16 tcpfsm_select_window(struct sock *sk);
+void tcpfsm_offer_wscale(struct sock *sk);
+u16 tcpfsm_select_window(struct sock *sk, bool syn);
 void tcpfsm_send_reply(struct net *net, const struct sk_buff *skb, u32 seq,
 		       u32 ack, u8 flags, u16 window);
 void tcpfsm_send_reset_for(struct net *net, const struct sk_buff *skb);

@@ -522,7 +522,7 @@ unlock_free:
  * @key: the 4-tuple, local end first
  * @snd_nxt: our SND.NXT, our FIN included
  * @rcv_nxt: our RCV.NXT, their FIN included
- * @rcv_wnd: the window last advertised
+ * @rcv_wnd: the window field last advertised (scaled)
  * @dur_ms: how long it lasts: 2 MSL
  * @reuse: the socket had SO_REUSEADDR (see tcpfsm_tw_port_held())
  *
@@ -800,7 +800,7 @@ int tcpfsm_tw_enter(struct sock *sk)
 		return -ENOSPC;
 	}
 	return __tcpfsm_tw_insert(tn->reaper, &key, tp->snd_nxt, tp->rcv_nxt,
-				  tp->rcv_wnd, 2 * (u32)READ_ONCE(tn->msl_ms),
+				  tp->rcv_wnd >> tp->rcv_wscale, 2 * (u32)READ_ONCE(tn->msl_ms),
 				  sk->sk_reuse, &tp->history);
 }
 
