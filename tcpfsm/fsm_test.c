@@ -669,8 +669,8 @@ static void tw_entry_size(struct kunit *test)
 	kunit_info(test, "struct tcpfsm_tw: %zu bytes\n",
 		   sizeof(struct tcpfsm_tw));
 	KUNIT_EXPECT_LE(test, sizeof(struct tcpfsm_tw), 128);
-	/* 88 bytes, then the move into TIME_WAIT that conn-get reports. */
-	KUNIT_EXPECT_LE(test, sizeof(struct tcpfsm_tw), 104);
+	/* 80 bytes, then the move into TIME_WAIT that conn-get reports. */
+	KUNIT_EXPECT_LE(test, sizeof(struct tcpfsm_tw), 96);
 }
 
 static int tw_test_init(struct kunit *test)
@@ -893,7 +893,7 @@ static void tw_fin_restarts_2msl(struct kunit *test)
 	tw = tcpfsm_tw_find(r, &key);
 	if (tw) {
 		before = tw->deadline;
-		tcpfsm_tw_restart(tw);
+		tcpfsm_tw_restart(r, tw);
 		after = tw->deadline;
 	}
 	rcu_read_unlock();
@@ -941,7 +941,7 @@ static void tw_rcv_rst_and_syn(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	rcu_read_lock();
 	tw = tcpfsm_tw_find(r, &key);
-	ret = tw ? tcpfsm_tw_rcv(tw, skb) : -1;
+	ret = tw ? tcpfsm_tw_rcv(r, tw, skb) : -1;
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_TRUE(test, tw_present(r, 10000));
@@ -951,7 +951,7 @@ static void tw_rcv_rst_and_syn(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	rcu_read_lock();
 	tw = tcpfsm_tw_find(r, &key);
-	ret = tw ? tcpfsm_tw_rcv(tw, skb) : -1;
+	ret = tw ? tcpfsm_tw_rcv(r, tw, skb) : -1;
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_TRUE(test, tw_present(r, 10000));
@@ -961,7 +961,7 @@ static void tw_rcv_rst_and_syn(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	rcu_read_lock();
 	tw = tcpfsm_tw_find(r, &key);
-	ret = tw ? tcpfsm_tw_rcv(tw, skb) : -1;
+	ret = tw ? tcpfsm_tw_rcv(r, tw, skb) : -1;
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, ret, TCPFSM_TW_SYN_REUSE);
 	KUNIT_EXPECT_FALSE(test, tw_present(r, 10000));

@@ -1374,7 +1374,7 @@ int tcpfsm_rcv(struct sk_buff *skb)
 	tw = tcpfsm_tw_lookup(net, iph->daddr, th->dest, iph->saddr,
 			      th->source);
 	if (tw) {
-		if (tcpfsm_tw_rcv(tw, skb) <= 0) {
+		if (tcpfsm_tw_rcv(tcpfsm_pernet(net)->reaper, tw, skb) <= 0) {
 			rcu_read_unlock();
 			return 0;
 		}

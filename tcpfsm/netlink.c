@@ -793,15 +793,14 @@ void tcpfsm_nl_transition(struct sock *sk, int from, int to,
 
 /**
  * tcpfsm_nl_tw_closed() - multicast a TIME_WAIT entry's end to "events"
+ * @net: the entry's netns
  * @tw: the entry, being freed (the reaper's lock held, BH off)
  * @cause: why it ended
  * @lateness_ns: for TCPFSM_EV_TIMEOUT_2MSL, how long after its deadline
  */
-void tcpfsm_nl_tw_closed(const struct tcpfsm_tw *tw, enum tcpfsm_event cause,
-			 u64 lateness_ns)
+void tcpfsm_nl_tw_closed(struct net *net, const struct tcpfsm_tw *tw,
+			 enum tcpfsm_event cause, u64 lateness_ns)
 {
-	struct net *net = tw->reaper->net;
-
 	if (!tcpfsm_nl_want_events(net))
 		return;
 	tcpfsm_nl_event(net, tw->key.saddr, tw->key.sport, tw->key.daddr,

@@ -371,7 +371,8 @@ void tcpfsm_tw_net_exit(struct net *net);
 int tcpfsm_tw_enter(struct sock *sk);
 struct tcpfsm_tw *tcpfsm_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
 				   __be32 daddr, __be16 dport);
-int tcpfsm_tw_rcv(struct tcpfsm_tw *tw, struct sk_buff *skb);
+int tcpfsm_tw_rcv(struct tcpfsm_tw_reaper *r, struct tcpfsm_tw *tw,
+		  struct sk_buff *skb);
 u32 tcpfsm_tw_syn_isn(const struct sk_buff *skb);
 bool tcpfsm_tw_port_busy(struct net *net, __be32 addr, __be16 port,
 			 bool reuse);

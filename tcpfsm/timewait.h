@@ -44,7 +44,6 @@ struct tcpfsm_tw_key {
  * @port_node: on the reaper's list of entries holding @key.sport
  * @fifo: on one of the reaper's deadline-ordered queues
  * @rcu: frees the entry once unlinked (replaces @fifo, unused by then)
- * @reaper: the netns's reaper, which owns the entry
  * @deadline: CLOCK_MONOTONIC time at which 2 MSL are over
  * @key: the 4-tuple
  * @snd_nxt: our final SND.NXT, the seq of our ACKs (FIN included)
@@ -74,7 +73,6 @@ struct tcpfsm_tw {
 		struct list_head	fifo;
 		struct rcu_head		rcu;
 	};
-	struct tcpfsm_tw_reaper	*reaper;
 	ktime_t			deadline;
 	struct tcpfsm_tw_key	key;
 	u32			snd_nxt;
@@ -160,7 +158,7 @@ u64 tcpfsm_tw_runs(struct net *net);
  * (conn-kill, netns teardown, or replaced by a new entry for the same
  * 4-tuple).  Called with the reaper's lock held and BH off.
  */
-void tcpfsm_nl_tw_closed(const struct tcpfsm_tw *tw, enum tcpfsm_event cause,
+void tcpfsm_nl_tw_closed(struct net *net, const struct tcpfsm_tw *tw, enum tcpfsm_event cause,
 			 u64 lateness_ns);
 
 /* What TIME_WAIT does with a segment; see tcpfsm_tw_decide(). */
@@ -188,7 +186,7 @@ struct tcpfsm_tw *tcpfsm_tw_find(struct tcpfsm_tw_reaper *r,
 				 const struct tcpfsm_tw_key *key);
 bool tcpfsm_tw_port_held(struct tcpfsm_tw_reaper *r, __be32 addr,
 			 __be16 port, bool reuse);
-void tcpfsm_tw_restart(struct tcpfsm_tw *tw);
+void tcpfsm_tw_restart(struct tcpfsm_tw_reaper *r, struct tcpfsm_tw *tw);
 void tcpfsm_tw_count_late(struct tcpfsm_tw_reaper *r, u64 late_ns);
 #endif
 
