@@ -44,16 +44,24 @@ FIXTURE_TEARDOWN(lossy)
 	topo_fini_pair(&self->t, self->cfd, self->sfd);
 }
 
-/* The same netem discipline on both ends of the veth pair. */
-static int set_netem(const struct topo *t, const char *spec)
+/* A shell command in both netns. */
+static int on_both(const struct topo *t, const char *cmd)
 {
 	int side;
 
 	for (side = SRV; side <= CLI; side++)
-		if (topo_enter(t, side) ||
-		    run_cmd("tc qdisc add dev veth0 root netem %s", spec))
+		if (topo_enter(t, side) || run_cmd("%s", cmd))
 			return -1;
 	return 0;
+}
+
+/* The same netem discipline on both ends of the veth pair. */
+static int set_netem(const struct topo *t, const char *spec)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "tc qdisc add dev veth0 root netem %s", spec);
+	return on_both(t, cmd);
 }
 
 TEST_F_TIMEOUT(lossy, duplex_1mib_10pct, 280)
@@ -65,6 +73,16 @@ TEST_F_TIMEOUT(lossy, duplex_1mib_10pct, 280)
 	long long t0;
 	const char *st;
 
+	/*
+	 * TIME_WAIT ignores RSTs (RFC 1337), as tcpfsm's always does.  By
+	 * default Linux's lets an RST end it, and netem makes one now and
+	 * then: a duplicate of the client's last ACK reaches the server after
+	 * its socket is gone and draws an RST at exactly the client's
+	 * RCV.NXT, so the client never showed TIME_WAIT ("(none)" below).
+	 */
+	if (variant->proto == PROTO_TCP)
+		ASSERT_EQ(0, on_both(&self->t,
+				     "echo 1 > /proc/sys/net/ipv4/tcp_rfc1337"));
 	ASSERT_EQ(0, set_netem(&self->t, NETEM_10));
 	t0 = now_ms();
 	ASSERT_EQ(0, transfer_x(self->cfd, self->sfd, &x));
